@@ -1,0 +1,32 @@
+# Two commands for a newcomer: `make lab` (set up, open the kit) and `make test` (set up, run every test).
+# Both create .venv with nothing but Python >= 3.10 on the machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+# JupyterLab refuses to run as root without --allow-root (containers, Colab-like VMs).
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: setup lab test browser clean
+
+setup: $(INSTALLED)
+
+# torch first: with no torch present, `torch==2.13.0` is the CPU build; an unpinned torch pulls CUDA wheels.
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install -e ".[lab,test]"
+	touch $(INSTALLED)
+
+lab: setup
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/00_welcome.ipynb
+
+# The browser tests need Debian's Chromium; elsewhere they skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || bash .ci/install-chromium || echo "Chromium could not be installed: the browser tests will skip."
+
+test: setup browser
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,77 @@
+"""The two cells every notebook starts with: an "Open in Colab" badge and a Colab-only install cell.
+
+Both are generated from the one repository URL in pyproject's ``[project.urls]`` (read back from the
+installed package's metadata); ``nfteach colab`` writes them into the notebooks and ``--check`` verifies them.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import metadata
+from pathlib import Path
+
+import nbformat
+
+HEADER_TAG = "nfteach-colab-header"
+NOTEBOOK_FOLDERS = ("notebooks", "solutions", "exercises")
+
+
+def repository_url() -> str:
+    """The ``Repository`` URL from the package metadata (pyproject's ``[project.urls]``)."""
+    for entry in metadata("nfteach").get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "repository":
+            return url.strip().rstrip("/")
+    raise RuntimeError("nfteach's metadata has no Project-URL 'Repository': reinstall with `pip install -e .`")
+
+
+def colab_url(relative_path: str) -> str:
+    """The Colab address that opens ``relative_path`` (a path inside the repository) from GitHub."""
+    github_path = repository_url().split("github.com/", 1)[1]
+    return f"https://colab.research.google.com/github/{github_path}/blob/main/{relative_path}"
+
+
+def header_cells(relative_path: str) -> list[nbformat.NotebookNode]:
+    """The badge cell and the install cell for the notebook at ``relative_path``."""
+    badge = nbformat.v4.new_markdown_cell(
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(relative_path)})"
+    )
+    install = nbformat.v4.new_code_cell(
+        "# In Google Colab this installs the kit; anywhere else it does nothing.\n"
+        "import sys\n\n"
+        'if "google.colab" in sys.modules:\n'
+        f'    %pip install --quiet "nfteach @ git+{repository_url()}"'
+    )
+    for cell in (badge, install):
+        cell.metadata["tags"] = [HEADER_TAG]
+    return [badge, install]
+
+
+def _strip_ids(cells: list) -> list[dict]:
+    return [{key: value for key, value in cell.items() if key != "id"} for cell in cells]
+
+
+def has_header(notebook: nbformat.NotebookNode, relative_path: str) -> bool:
+    """True when the notebook starts with exactly the header cells for ``relative_path``."""
+    expected = _strip_ids(header_cells(relative_path))
+    first = [
+        {**cell, "outputs": [], "execution_count": None} if cell.cell_type == "code" else cell
+        for cell in notebook.cells[: len(expected)]
+    ]
+    return _strip_ids(first) == expected
+
+
+def stamp(path: Path, root: Path) -> bool:
+    """Write the header cells into the notebook at ``path``, replacing old ones; True if the file changed."""
+    relative_path = path.resolve().relative_to(root.resolve()).as_posix()
+    notebook = nbformat.read(path, as_version=4)
+    if has_header(notebook, relative_path):
+        return False
+    body = [cell for cell in notebook.cells if HEADER_TAG not in cell.metadata.get("tags", [])]
+    notebook.cells = header_cells(relative_path) + body
+    nbformat.write(notebook, path)
+    return True
+
+
+def notebook_paths(root: Path) -> list[Path]:
+    """Every committed notebook of the kit under ``root``."""
+    return sorted(p for folder in NOTEBOOK_FOLDERS for p in (root / folder).glob("*.ipynb"))

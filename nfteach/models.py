@@ -1,0 +1,134 @@
+"""Coordinate networks: a plain MLP (optionally behind an encoding) and SIREN."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from nfteach._checks import check_coords, check_positive_int, check_positive_number
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
+OUTPUT_ACTIVATIONS = {None: nn.Identity, "sigmoid": nn.Sigmoid}
+
+
+class MLP(nn.Module):
+    """A coordinate MLP: [encoding] → Linear → act → (Linear → act) × hidden_layers → Linear [→ output act].
+
+    ``hidden_layers`` counts the hidden-to-hidden layers, as in :class:`Siren`, so both models with the same
+    arguments have the same widths. Weights follow the baselines of the SIREN code: Kaiming-normal for ReLU
+    (fan-in), Xavier-normal for tanh; biases keep PyTorch's default.
+    Input ``[N, in_features]`` → output ``[N, out_features]``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden_features: int,
+        hidden_layers: int,
+        out_features: int,
+        activation: str = "relu",
+        encoding: nn.Module | None = None,
+        output_activation: str | None = None,
+    ):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"MLP: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        if output_activation not in OUTPUT_ACTIVATIONS:
+            raise ValueError(f"MLP: output_activation must be None or 'sigmoid', got {output_activation!r}")
+        self.in_features = check_positive_int("MLP: in_features", in_features)
+        check_positive_int("MLP: hidden_features", hidden_features)
+        check_positive_int("MLP: hidden_layers", hidden_layers, allow_zero=True)
+        check_positive_int("MLP: out_features", out_features)
+        if encoding is not None and getattr(encoding, "in_features", in_features) != in_features:
+            raise ValueError(f"MLP: encoding takes {encoding.in_features} input features, the MLP {in_features}")
+        self.encoding = encoding if encoding is not None else nn.Identity()
+        widths = [getattr(encoding, "out_features", in_features)] + [hidden_features] * (hidden_layers + 1)
+        layers: list[nn.Module] = []
+        for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(fan_in, fan_out), ACTIVATIONS[activation]()]
+        layers += [nn.Linear(hidden_features, out_features), OUTPUT_ACTIVATIONS[output_activation]()]
+        self.net = nn.Sequential(*layers)
+        for layer in self.net:
+            if isinstance(layer, nn.Linear):
+                _baseline_init(layer.weight, activation)
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        check_coords(coords, self.in_features, "MLP")
+        return self.net(self.encoding(coords))  # [N, out_features]
+
+
+def _baseline_init(weight: torch.Tensor, activation: str) -> None:
+    if activation == "relu":
+        nn.init.kaiming_normal_(weight, a=0.0, nonlinearity="relu", mode="fan_in")
+    else:
+        nn.init.xavier_normal_(weight)
+
+
+class SineLayer(nn.Module):
+    """One SIREN layer: y = sin(ω0 · (Wx + b)) (Sitzmann et al. 2020, eq. 1 and Sec. 3.2).
+
+    Initialisation as in the official code: the first layer draws W ~ U(−1/n, 1/n), every later layer
+    W ~ U(−√(6/n)/ω0, √(6/n)/ω0), n = fan-in; biases keep PyTorch's default. Then ω0·Wx has unit-ish
+    spread and the pre-activations of every layer stay arcsine/normal distributed, whatever the depth.
+    """
+
+    def __init__(self, in_features: int, out_features: int, omega_0: float = 30.0, is_first: bool = False):
+        super().__init__()
+        self.omega_0 = check_positive_number("SineLayer: omega_0", omega_0)
+        self.is_first = is_first
+        self.linear = nn.Linear(in_features, out_features)
+        bound = 1 / in_features if is_first else math.sqrt(6 / in_features) / omega_0
+        with torch.no_grad():
+            self.linear.weight.uniform_(-bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(self.omega_0 * self.linear(x))  # [N, out_features]
+
+
+class Siren(nn.Module):
+    """SIREN: a sine MLP, Φ(x) = W_n (φ_{n−1} ∘ … ∘ φ_0)(x) + b_n with φ_i(x) = sin(ω0 (W_i x + b_i)).
+
+    Structure and parameter names follow the official code (``net.0.linear.weight`` …), so its state
+    dicts load as they are. ``hidden_layers`` counts the hidden-to-hidden sine layers: (2, 256, 3, 1)
+    is the paper's image network 2→256→256→256→256→1 with 198,401 parameters. With
+    ``outermost_linear=True`` the last layer is linear with the hidden layers' init range.
+    Input ``[N, in_features]`` → output ``[N, out_features]``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden_features: int,
+        hidden_layers: int,
+        out_features: int,
+        first_omega_0: float = 30.0,
+        hidden_omega_0: float = 30.0,
+        outermost_linear: bool = True,
+    ):
+        super().__init__()
+        self.in_features = check_positive_int("Siren: in_features", in_features)
+        check_positive_int("Siren: hidden_features", hidden_features)
+        check_positive_int("Siren: hidden_layers", hidden_layers, allow_zero=True)
+        check_positive_int("Siren: out_features", out_features)
+        layers: list[nn.Module] = [SineLayer(in_features, hidden_features, first_omega_0, is_first=True)]
+        layers += [SineLayer(hidden_features, hidden_features, hidden_omega_0) for _ in range(hidden_layers)]
+        if outermost_linear:
+            final = nn.Linear(hidden_features, out_features)
+            bound = math.sqrt(6 / hidden_features) / hidden_omega_0
+            with torch.no_grad():
+                final.weight.uniform_(-bound, bound)
+            layers.append(final)
+        else:
+            layers.append(SineLayer(hidden_features, out_features, hidden_omega_0))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        check_coords(coords, self.in_features, "Siren")
+        return self.net(coords)  # [N, out_features]
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,45 @@
+"""Spectra of 1D signals and the per-frequency response used for the spectral-bias heatmap (Rahaman et al. 2019)."""
+
+from __future__ import annotations
+
+import torch
+
+
+def _as_signal(values: torch.Tensor, name: str) -> torch.Tensor:
+    if not isinstance(values, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor [N] or [N, 1], got {type(values).__name__}")
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"{name} must have shape [N] or [N, 1] with N >= 2, got {list(values.shape)}")
+    return values.detach().double().cpu()
+
+
+def spectrum(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """|FFT(values)| / N on the non-negative frequencies of N samples of [0, 1).
+
+    Returns ``(frequencies, magnitude)``, both ``[N // 2 + 1]``; frequency k means k cycles over [0, 1),
+    so a pure A sin(2πkt) shows magnitude A/2 at k.
+    """
+    signal = _as_signal(values, "spectrum: values")
+    magnitude = torch.fft.rfft(signal).abs() / len(signal)
+    return torch.arange(len(magnitude)), magnitude.float()
+
+
+def frequency_response(values: torch.Tensor, freqs, amps=None) -> torch.Tensor:
+    """The learned fraction of each target component: 2 |F(k_i)| / (N A_i) for integer frequencies k_i.
+
+    1 means the component at k_i has its full amplitude A_i (default 1) in ``values``; 0 means it is absent.
+    Returns ``[len(freqs)]``.
+    """
+    frequencies, magnitude = spectrum(values)
+    k = torch.as_tensor(freqs).reshape(-1)
+    if k.numel() == 0 or (k != k.round()).any() or k.min() < 0 or k.max() >= len(frequencies):
+        raise ValueError(
+            f"frequency_response: freqs must be integers in [0, {len(frequencies) - 1}] for {2 * (len(frequencies) - 1)} samples, "
+            f"got {k.tolist()}"
+        )
+    a = torch.ones(k.shape) if amps is None else torch.as_tensor(amps, dtype=torch.float32).reshape(-1)
+    if a.shape != k.shape:
+        raise ValueError(f"frequency_response: amps must have one value per frequency ({k.numel()}), got {a.numel()}")
+    return 2 * magnitude[k.long()] / a

@@ -1,0 +1,142 @@
+"""One training loop for every chapter: ``fit`` a coordinate network to samples of a signal."""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from nfteach._checks import check_positive_int, check_positive_number
+from nfteach.metrics import psnr_from_mse
+
+LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+"""``loss_fn(model, coords_batch, target_batch) -> scalar loss``; the default is the MSE of model(coords)."""
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class History:
+    """What ``fit`` logged: the step, training loss, training PSNR (dB) and wall seconds since the start."""
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    psnr: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def final_psnr(self) -> float:
+        return self.psnr[-1] if self.psnr else math.nan
+
+    def seconds_to_psnr(self, threshold: float) -> float:
+        """Wall seconds until the logged training PSNR first reached ``threshold`` dB (inf if never)."""
+        return next((s for s, p in zip(self.seconds, self.psnr) if p >= threshold), math.inf)
+
+
+def mse_loss(model: nn.Module, coords: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return torch.mean((model(coords) - target) ** 2)
+
+
+def fit(
+    model: nn.Module,
+    coords: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    steps: int,
+    lr: float,
+    batch_size: int | None = None,
+    progress: bool = True,
+    log_every: int | None = None,
+    data_range: float = 1.0,
+    loss_fn: LossFn | None = None,
+    on_log: Callable[[int, nn.Module], None] | None = None,
+    seed: int = 0,
+) -> History:
+    """Fit ``model`` so that model(coords) ≈ target with Adam; return the logged :class:`History`.
+
+    ``coords [N, d]`` and ``target [N, c]`` are moved to the model's device. ``batch_size=None`` trains on
+    all N samples each step (full batch); otherwise each step draws ``batch_size`` random samples.
+    Every ``log_every`` steps (default: 100 logs per run) the loss and PSNR (for ``data_range``) are logged
+    and ``on_log(step, model)`` is called. A progress bar shows in a terminal or notebook unless
+    ``progress=False``. A NaN or infinite loss raises :class:`TrainingDiverged`.
+    """
+    steps = check_positive_int("fit: steps", steps)
+    check_positive_number("fit: lr", lr)
+    _check_samples(coords, target)
+    if batch_size is not None:
+        check_positive_int("fit: batch_size", batch_size)
+    log_every = check_positive_int("fit: log_every", log_every or max(1, steps // 100))
+    loss_fn = loss_fn or mse_loss
+    device = next(model.parameters()).device
+    coords, target = coords.to(device), target.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    history = History()
+    start = time.perf_counter()
+    bar = tqdm(range(1, steps + 1), disable=not (progress and _can_show_progress()), leave=False, desc="fit")
+    for step in bar:
+        batch_coords, batch_target = coords, target
+        if batch_size is not None and batch_size < len(coords):
+            index = torch.randint(len(coords), (batch_size,), device=device, generator=generator)
+            batch_coords, batch_target = coords[index], target[index]
+        loss = loss_fn(model, batch_coords, batch_target)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"fit: the loss became {loss.item()} at step {step} of {steps} with lr={lr:g}; "
+                f"the run diverged: try a lower learning rate, e.g. lr={lr / 10:g}"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step % log_every == 0 or step == steps:
+            _log(history, step, loss.item(), data_range, time.perf_counter() - start)
+            bar.set_postfix(loss=f"{history.loss[-1]:.2e}", psnr=f"{history.psnr[-1]:.1f} dB")
+            if on_log is not None:
+                on_log(step, model)
+    return history
+
+
+def _log(history: History, step: int, loss: float, data_range: float, seconds: float) -> None:
+    history.step.append(step)
+    history.loss.append(loss)
+    history.psnr.append(psnr_from_mse(loss, data_range))
+    history.seconds.append(seconds)
+
+
+def _check_samples(coords: torch.Tensor, target: torch.Tensor) -> None:
+    for name, value in (("coords", coords), ("target", target)):
+        if not isinstance(value, torch.Tensor) or value.ndim != 2:
+            got = list(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(f"fit: {name} must be a 2D tensor [N, features], got {got}")
+    if len(coords) != len(target):
+        raise ValueError(
+            f"fit: coords and target must hold the same number of samples, got {len(coords)} and {len(target)}"
+        )
+
+
+def _can_show_progress() -> bool:
+    """True in a terminal or a Jupyter kernel, unless NFTEACH_PROGRESS=0."""
+    if os.environ.get("NFTEACH_PROGRESS") == "0":
+        return False
+    in_kernel = "ipykernel" in sys.modules and type(getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()).__name__ == "ZMQInteractiveShell"
+    return in_kernel or sys.stderr.isatty()
+
+
+@torch.no_grad()
+def predict(model: nn.Module, coords: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
+    """model(coords) without gradients, in chunks of ``batch_size`` rows, returned on the CPU."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    chunks = [model(chunk.to(device)).cpu() for chunk in coords.split(batch_size)]
+    model.train(was_training)
+    return torch.cat(chunks)
