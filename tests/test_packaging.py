@@ -1,0 +1,76 @@
+"""The repository's promises: one dependency list, clean notebooks with Colab headers, two commands."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from nfteach import colab
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
+NOT_PACKAGES = {"python", "pip"}
+
+
+def _normalise(requirement: str) -> tuple[str, str]:
+    requirement = requirement.split(";")[0]  # environment markers: conda lists the package for every Python
+    name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement).groups()
+    name = name.lower().replace("_", "-")
+    return CONDA_NAMES.get(name, name), spec.replace(" ", "")
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pyproject = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    conda = [entry for entry in environment if isinstance(entry, str)]
+    assert dict(map(_normalise, pyproject)) == {
+        name: spec for name, spec in map(_normalise, conda) if name not in NOT_PACKAGES
+    }
+    python = next(spec for name, spec in map(_normalise, conda) if name == "python")
+    assert python == project["requires-python"]
+
+
+def committed_notebooks() -> list[Path]:
+    try:
+        listed = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True)
+        return [ROOT / line for line in listed.stdout.split()]
+    except (OSError, subprocess.CalledProcessError):
+        return colab.notebook_paths(ROOT)
+
+
+@pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_committed_notebooks_carry_no_outputs(path):
+    notebook = json.loads(path.read_text())
+    dirty = [i for i, cell in enumerate(notebook["cells"])
+             if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count"))]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("path", colab.notebook_paths(ROOT), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_notebook_starts_with_its_colab_badge_and_install_cell(path):
+    relative = path.relative_to(ROOT).as_posix()
+    notebook = nbformat.read(path, as_version=4)
+    assert colab.has_header(notebook, relative), f"{relative}: run `nfteach colab` to write its Colab header"
+    assert colab.colab_url(relative) in notebook.cells[0].source
+
+
+def test_the_repository_url_lives_in_pyproject():
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
+    assert colab.repository_url() == urls["Repository"]
+
+
+def test_readme_names_the_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    assert "make lab" in readme and "make test" in readme
+    assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.M)
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
