@@ -127,8 +127,9 @@ def _can_show_progress() -> bool:
     """True in a terminal or a Jupyter kernel, unless NFTEACH_PROGRESS=0."""
     if os.environ.get("NFTEACH_PROGRESS") == "0":
         return False
-    in_kernel = "ipykernel" in sys.modules and type(getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()).__name__ == "ZMQInteractiveShell"
-    return in_kernel or sys.stderr.isatty()
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell" or sys.stderr.isatty()
 
 
 @torch.no_grad()
