@@ -1,4 +1,4 @@
-"""The ``nfteach`` command: ``nfteach colab`` (badges and install cells)."""
+"""The ``nfteach`` command: ``colab`` (badges and install cells), ``exercises`` (generate them), ``grade``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,33 @@ def _colab(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exercises(args: argparse.Namespace) -> int:
+    from nfteach import exercises
+
+    outcomes = exercises.generate(Path(args.root), force=args.force, check=args.check)
+    for outcome in outcomes:
+        relative = outcome.path.relative_to(Path(args.root)).as_posix()
+        if outcome.action == "written":
+            print(f"wrote {relative}")
+        elif outcome.action == "skipped":
+            print(f"skipped {relative}: edited since it was generated (use --force to overwrite)", file=sys.stderr)
+        elif outcome.action == "stale":
+            print(f"{relative} differs from what its solution generates (run `nfteach exercises`)", file=sys.stderr)
+    return 1 if any(outcome.action in ("skipped", "stale") for outcome in outcomes) else 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from nfteach import grading
+
+    log = lambda line: print(line, file=sys.stderr)
+    reports = grading.grade(args.submissions, Path(args.solutions), args.timeout, log=log)
+    print(grading.table(reports))
+    if args.out:
+        grading.write_csv(reports, Path(args.out))
+        print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nfteach", description="Tools for the nfteach teaching kit.")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -39,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     stamp.add_argument("--root", default=".", help="the repository root (default: the current folder)")
     stamp.add_argument("--check", action="store_true", help="only check, exit 1 if a header is missing or stale")
     stamp.set_defaults(run=_colab)
+    make = verbs.add_parser("exercises", help="generate exercises/ from solutions/ (solution blocks become stubs)")
+    make.add_argument("--root", default=".", help="the repository root (default: the current folder)")
+    make.add_argument("--force", action="store_true", help="also overwrite exercises edited since they were generated")
+    make.add_argument("--check", action="store_true", help="write nothing, exit 1 if an exercise is out of date")
+    make.set_defaults(run=_exercises)
+    grade = verbs.add_parser("grade", help="run submitted notebooks in fresh kernels and score their check cells")
+    grade.add_argument("submissions", nargs="+", help="submitted notebooks, or folders of them")
+    grade.add_argument("--out", help="also write the report as CSV to this file")
+    grade.add_argument("--timeout", type=int, default=120, help="seconds each cell may run (default: 120)")
+    grade.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
+    grade.set_defaults(run=_grade)
     return parser
 
 

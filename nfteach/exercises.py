@@ -1,0 +1,136 @@
+"""Student notebooks generated from the solution notebooks: ``solutions/NN_x.ipynb`` → ``exercises/NN_x.ipynb``.
+
+A solution is written once, between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers);
+the exercise replaces each such block by ``# YOUR CODE HERE`` + ``raise NotImplementedError()``, clears the
+outputs and tags cells that may raise while a task is unfinished with nbval's ``raises-exception``.
+Each exercise stores a hash of its own generated content (``metadata.nfteach.generated_hash``), so a
+later run can tell an exercise that a person edited (its hash no longer matches) and leave it alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from nfteach import colab
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+CHECK_TAG = "nfteach-check"
+"""Tag of a check cell (it also carries nbgrader's ``grade: true`` metadata)."""
+MAY_RAISE_TAG = "exercise-may-raise"
+"""Tag, in a solution, of a cell that uses the student's answers: it becomes ``raises-exception`` in the exercise."""
+
+
+def strip_solutions(source: str, where: str = "cell") -> tuple[str, bool]:
+    """``source`` with each solution block replaced by the stub; also whether it had a block.
+
+    The stub takes the indentation of the ``### BEGIN SOLUTION`` line. An unclosed block is an error.
+    """
+    lines, out, inside, found = source.splitlines(), [], False, False
+    for line in lines:
+        marker = line.strip()
+        if marker == BEGIN:
+            if inside:
+                raise ValueError(f"{where}: {BEGIN!r} inside another solution block")
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [indent + stub for stub in STUB]
+            inside = found = True
+        elif marker == END:
+            if not inside:
+                raise ValueError(f"{where}: {END!r} without a {BEGIN!r} before it")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{where}: {BEGIN!r} without a matching {END!r}")
+    return "\n".join(out), found
+
+
+def content_hash(notebook: nbformat.NotebookNode) -> str:
+    """sha256 of what a person edits: the type and source of every cell but the Colab header."""
+    cells = [
+        [cell.cell_type, cell.source] for cell in notebook.cells
+        if colab.HEADER_TAG not in cell.metadata.get("tags", [])
+    ]
+    return hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode()).hexdigest()
+
+
+def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The exercise notebook ``exercises/<name>.ipynb`` generated from a solution notebook."""
+    exercise = copy.deepcopy(solution)
+    body = [cell for cell in exercise.cells if colab.HEADER_TAG not in cell.metadata.get("tags", [])]
+    old_header = [cell for cell in exercise.cells if colab.HEADER_TAG in cell.metadata.get("tags", [])]
+    header = colab.header_cells(f"exercises/{name}.ipynb")
+    for index, cell in enumerate(header):
+        cell.id = old_header[index].id if index < len(old_header) else f"nfteach-colab-{index}"
+    for index, cell in enumerate(body):
+        tags = [tag for tag in cell.metadata.get("tags", []) if tag != MAY_RAISE_TAG]
+        may_raise = MAY_RAISE_TAG in cell.metadata.get("tags", [])
+        if cell.cell_type == "code":
+            cell.source, has_solution = strip_solutions(cell.source, f"solutions/{name}.ipynb, cell {index}")
+            cell.outputs, cell.execution_count = [], None
+            may_raise = may_raise or has_solution
+        if may_raise and "raises-exception" not in tags:
+            tags.append("raises-exception")
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
+    exercise.cells = header + body
+    exercise.metadata["nfteach"] = {"exercise": name, "solution": f"solutions/{name}.ipynb"}
+    exercise.metadata["nfteach"]["generated_hash"] = content_hash(exercise)
+    return exercise
+
+
+def render(notebook: nbformat.NotebookNode) -> str:
+    """The notebook's file text, exactly as written to disk."""
+    return nbformat.writes(notebook) + "\n"
+
+
+def was_edited(path: Path) -> bool:
+    """True when the exercise at ``path`` differs from what was generated into it (or cannot be read)."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception:
+        return True
+    stored = notebook.metadata.get("nfteach", {}).get("generated_hash")
+    return stored != content_hash(notebook)
+
+
+@dataclass
+class Outcome:
+    path: Path
+    action: str  # "written", "unchanged", "skipped" or "stale"
+
+
+def generate(root: Path, force: bool = False, check: bool = False) -> list[Outcome]:
+    """Regenerate ``root/exercises`` from ``root/solutions``.
+
+    An exercise a person edited since it was generated is skipped unless ``force``. With ``check``
+    nothing is written: an exercise that would change is reported "stale".
+    """
+    root = Path(root)
+    solutions = sorted((root / "solutions").glob("*.ipynb"))
+    if not solutions:
+        raise FileNotFoundError(f"no solution notebooks in {root / 'solutions'}: run `nfteach exercises` from the repository root")
+    outcomes = []
+    for solution_path in solutions:
+        target = root / "exercises" / solution_path.name
+        text = render(make_exercise(nbformat.read(solution_path, as_version=4), solution_path.stem))
+        if target.is_file() and target.read_text(encoding="utf-8") == text:
+            outcomes.append(Outcome(target, "unchanged"))
+        elif check:
+            outcomes.append(Outcome(target, "stale"))
+        elif target.is_file() and not force and was_edited(target):
+            outcomes.append(Outcome(target, "skipped"))
+        else:
+            target.parent.mkdir(exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            outcomes.append(Outcome(target, "written"))
+    return outcomes
