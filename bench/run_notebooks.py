@@ -1,0 +1,94 @@
+"""Execute notebooks top to bottom in a fresh kernel each and print the wall seconds per notebook.
+
+    .venv/bin/python bench/run_notebooks.py                      # every notebook in notebooks/
+    .venv/bin/python bench/run_notebooks.py solutions/ notebooks/01_spectral_bias.ipynb --timeout 120
+
+Paths may be notebooks or folders (their ``*.ipynb``). Nothing is written back: outputs stay out of git.
+Progress bars are hidden (NFTEACH_PROGRESS=0); ``--save DIR`` keeps executed copies to look at. ``--threads N`` caps the kernel's CPU threads
+(OMP_NUM_THREADS / MKL_NUM_THREADS), which helps a lot when other jobs share the CPU.
+Exits 1 if a notebook raises or runs out of time, 2 if a path does not exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def notebooks_in(paths: list[str]) -> list[Path]:
+    """The notebooks named by ``paths`` (files, or folders whose ``*.ipynb`` are taken in order)."""
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found += sorted(p for p in path.glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        elif path.is_file() and path.suffix == ".ipynb":
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"run_notebooks: no notebook or folder at {str(path)!r}")
+    return found
+
+
+def run(path: Path, timeout: int, kernel: str, save_to: Path | None = None) -> tuple[float, str]:
+    """Execute one notebook in its own folder (a copy with outputs goes to ``save_to``, if given);
+    return (wall seconds, '' or the error's last line)."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name=kernel,
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError …
+        lines = [line for line in str(error).strip().splitlines() if line.strip()]
+        outcome = (lines[-1] if lines else type(error).__name__)[:120]
+    else:
+        outcome = ""
+    seconds = time.perf_counter() - start
+    if save_to is not None:
+        save_to.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, save_to / path.name)
+    return seconds, outcome
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", default=[str(ROOT / "notebooks")],
+                        help="notebooks or folders of notebooks (default: notebooks/)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    parser.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
+    parser.add_argument("--threads", type=int, default=None, help="cap the kernel's CPU threads")
+    parser.add_argument("--save", type=Path, default=None, help="folder for executed copies (keep it out of git)")
+    args = parser.parse_args(argv)
+    os.environ["NFTEACH_PROGRESS"] = "0"
+    if args.threads is not None:
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
+    try:
+        paths = notebooks_in(args.paths)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if not paths:
+        print("run_notebooks: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
+        return 2
+    width = max(len(str(p)) for p in paths)
+    print(f"{'notebook'.ljust(width)}  {'seconds':>8}  status")
+    total, failed = 0.0, 0
+    for path in paths:
+        seconds, error = run(path, args.timeout, args.kernel, args.save)
+        total += seconds
+        failed += bool(error)
+        print(f"{str(path).ljust(width)}  {seconds:8.1f}  {'FAILED: ' + error if error else 'ok'}", flush=True)
+    print(f"{'total'.ljust(width)}  {total:8.1f}  {failed} of {len(paths)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""Figures for the chapters: image grids, 1D fits, spectra and heatmaps (matplotlib), and a results table.
+
+Nothing here trains: every function takes tensors or numbers and returns a matplotlib Figure (or a string),
+so a notebook decides when to ``plt.show()`` it and a widget can redraw it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from nfteach._checks import check_positive_int
+from nfteach.spectral import spectrum
+
+
+def _numpy(values) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().float().numpy()
+    return np.asarray(values, dtype=np.float32)
+
+
+def _curve(values, name: str) -> np.ndarray:
+    """A 1D signal given as [N] or [N, 1]."""
+    array = _numpy(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"{name} must have shape [N] or [N, 1], got {list(array.shape)}")
+    return array
+
+
+# --- generic helpers, reused by every chapter ---------------------------------------------------------------
+
+
+def image_grid(
+    images: Sequence[torch.Tensor],
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    size: float = 3.0,
+    suptitle: str | None = None,
+) -> Figure:
+    """Images ``[H, W]`` or ``[H, W, C]`` with values in [0, 1], ``ncols`` per row (default: one row).
+
+    One-channel images are drawn in gray; sizes may differ (each panel has the same size on the page).
+    """
+    if len(images) == 0:
+        raise ValueError("image_grid: images must hold at least one image, got none")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"image_grid: titles must have one entry per image ({len(images)}), got {len(titles)}")
+    ncols = check_positive_int("image_grid: ncols", ncols or len(images))
+    nrows = math.ceil(len(images) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index >= len(images):
+            continue
+        pixels = _numpy(images[index])
+        if pixels.ndim == 3 and pixels.shape[-1] == 1:
+            pixels = pixels[..., 0]
+        if pixels.ndim not in (2, 3):
+            raise ValueError(f"image_grid: image {index} must be [H, W] or [H, W, C], got {list(pixels.shape)}")
+        ax.imshow(np.clip(pixels, 0, 1), cmap="gray" if pixels.ndim == 2 else None, vmin=0, vmax=1)
+        if titles is not None:
+            ax.set_title(titles[index])
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def results_table(
+    results: Mapping[str, float | Mapping[str, float]],
+    paper: Mapping[str, float] | None = None,
+    digits: int = 2,
+    name: str = "",
+) -> str:
+    """A plain-text table: one row per key of ``results``.
+
+    A value is a number (one column, ``value``) or a mapping column → number. ``paper`` adds a column of
+    published numbers for the rows it names. Works in notebooks, terminals and printouts alike.
+    """
+    if not results:
+        raise ValueError("results_table: results must hold at least one row, got none")
+    rows = {key: dict(value) if isinstance(value, Mapping) else {"value": value} for key, value in results.items()}
+    columns = list(dict.fromkeys(column for row in rows.values() for column in row))
+    if paper:
+        columns.append("paper")
+        for key, value in paper.items():
+            rows.setdefault(key, {})["paper"] = value
+    cells = [[name] + columns]
+    for key, row in rows.items():
+        cells.append([str(key)] + [_format(row.get(column), digits) for column in columns])
+    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+             for line in cells]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def _format(value, digits: int) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.{digits}f}" if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def show_table(results: Mapping[str, float | Mapping[str, float]], paper: Mapping[str, float] | None = None,
+               digits: int = 2, name: str = "") -> None:
+    """Print :func:`results_table`."""
+    print(results_table(results, paper=paper, digits=digits, name=name))
+
+
+def plot_signal(t, target, predictions: Mapping[str, torch.Tensor] | None = None, ax=None, title: str | None = None):
+    """A 1D target (dots) and any number of predictions (lines) against t; returns the Axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 2.8))
+    t = _curve(t, "plot_signal: t")
+    ax.plot(t, _curve(target, "plot_signal: target"), ".", color="0.55", markersize=3, label="target")
+    for label, values in (predictions or {}).items():
+        ax.plot(t, _curve(values, f"plot_signal: predictions[{label!r}]"), lw=1.6, label=label)
+    ax.set(xlabel="t", ylabel="y", xlim=(t.min(), t.max()))
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper right", fontsize="small", ncol=1 + len(predictions or {}) // 3)
+    return ax
+
+
+# --- spectral bias (Rahaman et al. 2019) ---------------------------------------------------------------------
+
+
+def plot_signal_and_spectrum(t, y, freqs: Sequence[int] | None = None) -> Figure:
+    """A 1D signal and its spectrum |FFT(y)| / N; the target frequencies ``freqs`` are marked."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3), gridspec_kw={"width_ratios": [3, 2]})
+    left.plot(_curve(t, "plot_signal_and_spectrum: t"), _curve(y, "plot_signal_and_spectrum: y"), lw=1.2)
+    left.set(xlabel="t", ylabel="y(t)", title="signal")
+    frequencies, magnitude = spectrum(torch.as_tensor(_curve(y, "plot_signal_and_spectrum: y")))
+    right.stem(frequencies.numpy(), magnitude.numpy(), basefmt=" ", markerfmt=".")
+    for k in freqs or []:
+        right.axvline(k, color="C3", lw=0.6, alpha=0.4)
+    right.set(xlabel="frequency k (cycles on [0, 1))", ylabel="|FFT| / N", title="spectrum",
+              xlim=(0, max(freqs or [len(frequencies)]) * 1.2))
+    fig.tight_layout()
+    return fig
+
+
+def plot_response_heatmap(steps: Sequence[int], response: torch.Tensor, freqs: Sequence[int], ax=None,
+                          title: str | None = None):
+    """Heatmap of the normalised response ``[T, K]`` (values in [0, 1]): frequency on y, iteration on x.
+
+    The picture of Rahaman et al. (2019), Fig. 1: the bright region grows from the low frequencies upwards.
+    Returns the Axes (a colorbar is attached).
+    """
+    values = _numpy(response)
+    if values.ndim != 2 or values.shape != (len(steps), len(freqs)):
+        raise ValueError(f"plot_response_heatmap: response must be [len(steps), len(freqs)] = "
+                         f"[{len(steps)}, {len(freqs)}], got {list(values.shape)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    step_size = (steps[1] - steps[0]) if len(steps) > 1 else steps[0]
+    freq_size = (freqs[1] - freqs[0]) if len(freqs) > 1 else 1
+    extent = (steps[0] - step_size / 2, steps[-1] + step_size / 2, freqs[0] - freq_size / 2, freqs[-1] + freq_size / 2)
+    image = ax.imshow(np.clip(values.T, 0, 1), origin="lower", aspect="auto", extent=extent, cmap="inferno",
+                      vmin=0, vmax=1, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label=r"learned fraction $2|F(k)|\,/\,(N A_k)$")
+    ax.set(xlabel="iteration", ylabel="frequency k", yticks=list(freqs))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_fit_and_response(t, target, prediction, steps: Sequence[int], response, level: float = 0.9,
+                          title: str | None = None) -> Figure:
+    """Left: a 1D fit against its target. Right: the learned fraction of one frequency against iteration,
+    with the ``level`` line it has to cross. The figure of the spectral-bias explorer.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3), gridspec_kw={"width_ratios": [3, 2]})
+    plot_signal(t, target, {"network": prediction}, ax=left, title=f"after {steps[-1]} iterations")
+    right.plot(steps, _curve(response, "plot_fit_and_response: response"), color="C1", lw=2)
+    right.axhline(level, color="0.5", ls="--", lw=1)
+    right.set(xlabel="iteration", ylabel="learned fraction", ylim=(0, 1.15), xlim=(0, steps[-1]),
+              title=r"learned fraction $2|F(k)|\,/\,(N A_k)$")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_fit_grid(t, targets: Sequence[Sequence], predictions: Sequence[Sequence], row_labels: Sequence[str],
+                  col_labels: Sequence[str], titles: Sequence[Sequence[str]] | None = None,
+                  suptitle: str | None = None) -> Figure:
+    """A rows × columns grid of 1D fits (target dots, prediction line): the static twin of a 1D explorer.
+
+    ``targets[r][c]`` and ``predictions[r][c]`` are signals ``[N]`` or ``[N, 1]`` sampled at ``t``.
+    """
+    nrows, ncols = len(row_labels), len(col_labels)
+    if nrows == 0 or ncols == 0:
+        raise ValueError(f"plot_fit_grid: need at least one row and one column, got {nrows} × {ncols}")
+    for name, table in (("targets", targets), ("predictions", predictions)):
+        if len(table) != nrows or any(len(row) != ncols for row in table):
+            raise ValueError(f"plot_fit_grid: {name} must be a {nrows} × {ncols} nested list (rows × columns)")
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.0 * nrows), sharex=True, squeeze=False)
+    x = _curve(t, "plot_fit_grid: t")
+    for r in range(nrows):
+        for c in range(ncols):
+            ax = axes[r, c]
+            ax.plot(x, _curve(targets[r][c], "plot_fit_grid: target"), ".", color="0.6", markersize=2)
+            ax.plot(x, _curve(predictions[r][c], "plot_fit_grid: prediction"), color="C1", lw=1.3)
+            ax.set_yticks([])
+            ax.set_title(titles[r][c] if titles else "", fontsize="small")
+            if c == 0:
+                ax.set_ylabel(row_labels[r])
+            if r == 0 and not titles:
+                ax.set_title(col_labels[c])
+            elif r == 0:
+                ax.set_title(f"{col_labels[c]}\n{titles[r][c]}", fontsize="small")
+    for ax in axes[-1]:
+        ax.set_xlabel("t")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
