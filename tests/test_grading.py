@@ -36,7 +36,7 @@ def _notebook(psnr_body: str, sine_body: str, *, checks=("psnr", "sine_layer"), 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Grade six submissions with one command; return their CSV rows, the printed table and file hashes."""
+    """Grade eight submissions with one command; return their CSV rows, the printed table and file hashes."""
     root = tmp_path_factory.mktemp("course")
     (root / "solutions").mkdir()
     solution = _notebook(f"{BEGIN}\n    {PSNR}\n    {END}", f"{BEGIN}\n    {SINE}\n    {END}")
@@ -59,6 +59,10 @@ def graded(tmp_path_factory):
     nbformat.write(raising, folder / "raising_99_demo.ipynb")
     nbformat.write(_notebook("while True:\n        pass", SINE), folder / "looping_99_demo.ipynb")
     nbformat.write(_notebook(PSNR, SINE, checks=("sine_layer",)), folder / "deleted_99_demo.ipynb")
+    stripped = _notebook(PSNR, SINE)
+    for cell in stripped.cells:
+        cell.metadata = {}  # as an editor that drops cell metadata would save it
+    nbformat.write(stripped, folder / "stripped_99_demo.ipynb")
     digest = lambda: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
     before = digest()
     out = root / "report.csv"
@@ -72,7 +76,7 @@ def graded(tmp_path_factory):
 def test_one_row_per_submission_one_column_per_task_and_a_total(graded):
     assert graded["code"] == 0
     assert graded["header"] == "submission,99-psnr,99-sine_layer,total,out_of,note"
-    assert len(graded["rows"]) == 7
+    assert len(graded["rows"]) == 8
 
 
 def test_submitted_files_are_never_modified(graded):
@@ -123,3 +127,8 @@ def test_the_table_is_printed(tmp_path, capsys):
     assert cli.main(["grade", str(path), "--solutions", str(tmp_path / "none")]) == 0
     table = capsys.readouterr().out
     assert "lonely.ipynb" in table and "3/3" in table and "99-sine_layer" in table
+
+
+def test_check_cells_without_metadata_are_found_by_their_source(graded):
+    row = graded["rows"]["stripped_99_demo.ipynb"]
+    assert (row["99-psnr"], row["99-sine_layer"], row["total"]) == ("passed", "passed", "3")
