@@ -218,7 +218,7 @@ def write_csv(reports: list[Report], path: Path) -> None:
             writer.writerow([report.submission, *cells, f"{report.total:g}", f"{report.out_of:g}", report.note])
 
 
-def table(reports: list[Report], width: int = 28) -> str:
+def table(reports: list[Report], width: int = 40) -> str:
     """A plain-text table of the reports for the terminal, long messages cut to ``width`` characters."""
     columns = task_columns(reports)
     short = lambda text: text if len(text) <= width else text[: width - 1] + "…"
