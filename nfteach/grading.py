@@ -160,25 +160,28 @@ def _execute(notebook: nbformat.NotebookNode, tasks: list[Task], timeout: int) -
                 cells = list(notebook.cells)
                 notebook.cells.append(ask)  # nbclient stores each executed cell back at its index
                 for index, cell in enumerate(cells):
+                    task = by_id.get(present.get(id(cell)))
+                    if task is not None:
+                        _verdict(client, ask, token, task, None)  # forget any verdict left by the student's own cells
                     if cell.cell_type == "code":
                         client.execute_cell(cell, index)
-                    if id(cell) in present:
-                        results[present[id(cell)]] = _verdict(client, ask, token, errors.get(index))
+                    if task is not None:
+                        results[task.id] = _verdict(client, ask, token, task, errors.get(index))
         except DeadKernelError:
             dead = Result("error", "the kernel died (out of memory, or the code exited Python)")
             results.update({task_id: dead for task_id in present.values() if results[task_id].status == "missing"})
     return results
 
 
-def _verdict(client, ask, token: str, cell_error: str | None) -> Result:
-    """Ask the kernel for the verdict of the check that just ran."""
+def _verdict(client, ask, token: str, task: Task, cell_error: str | None) -> Result:
+    """Ask the kernel for (and clear) the verdict of the check that just ran for ``task``."""
     ask.outputs = []
     client.execute_cell(ask, len(client.nb.cells) - 1, store_history=False)
     for output in ask.outputs:
         for line in output.get("text", "").splitlines():
             if line.startswith(token):
                 verdict = json.loads(line[len(token):])
-                if verdict is not None:
+                if verdict is not None and f"check.{verdict['task']}(" in task.source:
                     return Result(verdict["status"], verdict["detail"])
     return Result("error", cell_error or "the check cell ran but no check reported a verdict")
 
@@ -191,7 +194,8 @@ def grade(paths: list[Path], solutions: Path | None = Path("solutions"), timeout
     reports = []
     for path in files:
         if not path.is_file():
-            raise FileNotFoundError(f"nfteach grade: no submission at {path}")
+            reports.append(Report(str(path), [], note="no such file"))
+            continue
         try:
             reports.append(grade_notebook(path, solutions, timeout))
         except Exception as error:  # one broken submission must not stop the others

@@ -36,7 +36,7 @@ def _notebook(psnr_body: str, sine_body: str, *, checks=("psnr", "sine_layer"), 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Grade eight submissions with one command; return their CSV rows, the printed table and file hashes."""
+    """Grade nine submissions with one command; return their CSV rows, the printed table and file hashes."""
     root = tmp_path_factory.mktemp("course")
     (root / "solutions").mkdir()
     solution = _notebook(f"{BEGIN}\n    {PSNR}\n    {END}", f"{BEGIN}\n    {SINE}\n    {END}")
@@ -59,6 +59,9 @@ def graded(tmp_path_factory):
     nbformat.write(raising, folder / "raising_99_demo.ipynb")
     nbformat.write(_notebook("while True:\n        pass", SINE), folder / "looping_99_demo.ipynb")
     nbformat.write(_notebook(PSNR, SINE, checks=("sine_layer",)), folder / "deleted_99_demo.ipynb")
+    smuggler = _notebook(PSNR, SINE)
+    smuggler.cells[1].source += "\ncheck.psnr(psnr)  # a passing verdict made early\ndel psnr"
+    nbformat.write(smuggler, folder / "smuggler_99_demo.ipynb")
     stripped = _notebook(PSNR, SINE)
     for cell in stripped.cells:
         cell.metadata = {}  # as an editor that drops cell metadata would save it
@@ -76,7 +79,7 @@ def graded(tmp_path_factory):
 def test_one_row_per_submission_one_column_per_task_and_a_total(graded):
     assert graded["code"] == 0
     assert graded["header"] == "submission,99-psnr,99-sine_layer,total,out_of,note"
-    assert len(graded["rows"]) == 8
+    assert len(graded["rows"]) == 9
 
 
 def test_submitted_files_are_never_modified(graded):
@@ -96,6 +99,11 @@ def test_the_unchanged_exercise_fails_every_task_politely(graded):
 def test_printing_a_tick_or_editing_the_check_cell_does_not_pass(graded):
     row = graded["rows"]["faker_99_demo.ipynb"]
     assert row["99-psnr"].startswith("failed: ") and row["99-sine_layer"] == "passed" and row["total"] == "2"
+
+
+def test_a_verdict_made_before_the_check_cell_does_not_count(graded):
+    row = graded["rows"]["smuggler_99_demo.ipynb"]
+    assert row["99-psnr"] == "error: NameError: name 'psnr' is not defined" and row["total"] == "2"
 
 
 def test_a_file_that_is_not_json_gets_a_clear_row(graded):
@@ -132,3 +140,10 @@ def test_the_table_is_printed(tmp_path, capsys):
 def test_check_cells_without_metadata_are_found_by_their_source(graded):
     row = graded["rows"]["stripped_99_demo.ipynb"]
     assert (row["99-psnr"], row["99-sine_layer"], row["total"]) == ("passed", "passed", "3")
+
+
+def test_a_missing_file_gets_a_row_too(tmp_path):
+    from nfteach import grading
+
+    (report,) = grading.grade([tmp_path / "nope.ipynb"])
+    assert report.note == "no such file" and report.total == 0
