@@ -12,7 +12,7 @@ from nfteach.exercises import BEGIN, CHECK_TAG, END, make_exercise, render
 
 PSNR = "mse = torch.mean((pred - target) ** 2).item()\n    return 10 * math.log10(data_range**2 / mse)"
 SINE = "return torch.sin(omega_0 * linear(x))"
-TIMEOUT = 3
+TIMEOUT = 15  # seconds per cell: the looping case waits this long; generous for a loaded CI machine
 
 
 def _check_cell(task: str, points: int):
@@ -103,7 +103,7 @@ def test_printing_a_tick_or_editing_the_check_cell_does_not_pass(graded):
 
 def test_a_verdict_made_before_the_check_cell_does_not_count(graded):
     row = graded["rows"]["smuggler_99_demo.ipynb"]
-    assert row["99-psnr"] == "error: NameError: name 'psnr' is not defined" and row["total"] == "2"
+    assert row["99-psnr"] == "error: NameError: name 'psnr' is not defined" and row["total"] == "2", row
 
 
 def test_a_file_that_is_not_json_gets_a_clear_row(graded):
