@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from nfteach import viz
 from nfteach.data import sinusoids
 from nfteach.widgets import (
-    first_step_reaching, slider_explorer, spectral_bias_explorer, spectral_bias_grid, spectral_bias_run,
+    cpu_threads, first_step_reaching, slider_explorer, spectral_bias_explorer, spectral_bias_grid, spectral_bias_run,
 )
 
 
@@ -133,3 +133,15 @@ def test_spectral_bias_grid_is_depth_by_frequency():
     fig = spectral_bias_grid(frequencies=(1, 6), depths=(2, 3, 4), width=16, steps=5)
     assert len(fig.axes) == 6
     assert fig.axes[0].get_ylabel() == "2 layers"
+
+
+def test_cpu_threads_sets_and_restores():
+    before = torch.get_num_threads()
+    with cpu_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with cpu_threads(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="cpu_threads: count must be a positive integer, got 0"):
+        with cpu_threads(0):
+            pass
