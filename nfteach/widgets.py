@@ -142,7 +142,7 @@ def _spectral_bias_figure(frequency: int, depth: int, width: int, steps: int, lr
     reached = first_step_reaching(run.steps, run.response)[0]
     verdict = f"90 % learned at iteration {reached:.0f}" if math.isfinite(reached) else f"not learned in {steps} iterations"
     return plot_fit_and_response(run.t, run.y, run.predictions[-1], run.steps, run.response[:, 0],
-                                 title=f"sin(2π·{frequency}·t), {depth} layers × {width}: {verdict}")
+                                 title=f"sin(2π·{frequency}·t + φ), {depth} layers × {width}: {verdict}")
 
 
 def spectral_bias_explorer(
