@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -47,7 +48,8 @@ def run(path: Path, timeout: int, kernel: str, save_to: Path | None = None) -> t
     try:
         client.execute()
     except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError …
-        lines = [line for line in str(error).strip().splitlines() if line.strip()]
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # drop the traceback's terminal colours
+        lines = [line for line in text.strip().splitlines() if line.strip()]
         outcome = (lines[-1] if lines else type(error).__name__)[:120]
     else:
         outcome = ""
@@ -59,7 +61,7 @@ def run(path: Path, timeout: int, kernel: str, save_to: Path | None = None) -> t
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "notebooks")],
                         help="notebooks or folders of notebooks (default: notebooks/)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")

@@ -1,7 +1,7 @@
 """Milliseconds per training step of the kit's models, and the GFLOP/s they reach against a plain matmul.
 
     .venv/bin/python bench/step_speed.py                         # 128² and 256² batches, width 256, 3 hidden layers
-    .venv/bin/python bench/step_speed.py --batch 65536 --width 128 256 --steps 10
+    .venv/bin/python bench/step_speed.py --side 256 --width 128 256 --steps 10 --threads 1
 
 One step = forward + MSE + backward + Adam on a full batch of random 2D coordinates (an image of
 ``side²`` pixels). The FLOPs counted are those of the linear layers only: 2·N·fan_in·fan_out forward and
@@ -77,7 +77,7 @@ def matmul_peak(size: int, device: torch.device, repeats: int = 3) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--side", type=int, nargs="+", default=[128, 256],
                         help="image sides: the batch is side² coordinates (default 128 256)")
     parser.add_argument("--width", type=int, nargs="+", default=[256], help="hidden widths (default 256)")
