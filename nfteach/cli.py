@@ -1,4 +1,5 @@
-"""The ``nfteach`` command: ``colab`` (badges and install cells), ``exercises`` (generate them), ``grade``."""
+"""The ``nfteach`` command: ``colab`` (badges and install cells), ``exercises`` (generate them), ``grade``,
+``html`` (static pages)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,24 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _html(args: argparse.Namespace) -> int:
+    from nbclient.exceptions import CellExecutionError
+
+    from nfteach import render
+
+    paths = [Path(p) for p in args.paths] or render.chapter_paths(Path(args.root))
+    log = lambda line: print(line, file=sys.stderr)
+    try:
+        print(f"wrote {render.render_site(paths, args.out, timeout=args.timeout, log=log)}")
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
+        print(f"nfteach html: {error}", file=sys.stderr)
+        return 2
+    except CellExecutionError as error:
+        print(f"nfteach html: a cell failed, nothing more was rendered:\n{error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nfteach", description="Tools for the nfteach teaching kit.")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -77,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=int, default=120, help="seconds each cell may run (default: 120)")
     grade.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
     grade.set_defaults(run=_grade)
+    page = verbs.add_parser("html", help="execute the chapters and render each to a static HTML page with its outputs")
+    page.add_argument("paths", nargs="*", help="notebooks to render (default: notebooks/*.ipynb)")
+    page.add_argument("--out", default="site", help="the output folder, the only place written (default: site)")
+    page.add_argument("--root", default=".", help="the repository root (default: the current folder)")
+    page.add_argument("--timeout", type=int, default=600, help="seconds each cell may run (default: 600)")
+    page.set_defaults(run=_html)
     return parser
 
 
