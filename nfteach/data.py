@@ -130,3 +130,69 @@ def _per_frequency(name: str, values, freqs: torch.Tensor, default: torch.Tensor
             f"sinusoids: {name} must have one value per frequency ({freqs.numel()}), got {values.numel()}"
         )
     return values
+
+
+TEXT_LINES = ("Neural fields", "fit fine text", "with Fourier", "features 0123", "σ·B·v ≈ 2πk")
+"""The default lines of :func:`text_image`."""
+
+
+def text_image(lines: tuple[str, ...] | list[str] = TEXT_LINES, size: int = 128, seed: int = 0) -> torch.Tensor:
+    """Lines of text in random dark colours on white, an RGB image ``[size, size, 3]`` in [0, 1].
+
+    A stand-in for the "text" images of Tancik et al. (2020): sharp edges, hence much high-frequency content.
+    The font is DejaVu Sans, which ships with matplotlib, so it renders the same everywhere offline;
+    ``seed`` picks the colours.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    check_positive_int("text_image: size", size)
+    if isinstance(lines, str) or not lines or not all(isinstance(line, str) for line in lines):
+        raise ValueError(f"text_image: lines must be a non-empty list of strings, got {lines!r}")
+    figure = Figure(figsize=(1, 1), dpi=size)
+    canvas = FigureCanvasAgg(figure)
+    colours = np.random.default_rng(seed).uniform(0.0, 0.7, size=(len(lines), 3))
+    points = 72 / len(lines) * 0.7  # the figure is one inch tall: the lines fill it
+    for k, (line, colour) in enumerate(zip(lines, colours)):
+        figure.text(0.02, 1 - (k + 0.5) / len(lines), line, color=colour, fontsize=points, family="DejaVu Sans", va="center")
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3].astype(np.float32) / 255  # [size, size, 3]
+    return torch.from_numpy(pixels.copy())
+
+
+def held_out_split(img: torch.Tensor, bounds: tuple[float, float] = (-1.0, 1.0)) -> tuple[torch.Tensor, ...]:
+    """The image-regression protocol of Tancik et al. (2020): train on pixels [::2, ::2], test on [1::2, 1::2].
+
+    ``img [H, W, C]`` → ``(train_xy [n, 2], train_values [n, C], test_xy [m, 2], test_values [m, C])``, with
+    coordinates of the full image's pixel centres (:func:`grid` with ``bounds``), so the test pixels sit
+    exactly between the training pixels. Each axis has H // 2 training samples: the training Nyquist
+    frequency is H / 4 cycles per unit of a [0, 1) axis.
+    """
+    if not isinstance(img, torch.Tensor) or img.ndim != 3 or min(img.shape[:2]) < 2:
+        got = list(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
+        raise ValueError(f"held_out_split: img must be a tensor [H, W, C] with H, W >= 2, got {got}")
+    height, width, channels = img.shape
+    xy = grid(height, width, bounds=bounds).reshape(height, width, 2)
+    train, test = (slice(0, None, 2), slice(0, None, 2)), (slice(1, None, 2), slice(1, None, 2))
+    return (
+        xy[train].reshape(-1, 2), img[train].reshape(-1, channels),
+        xy[test].reshape(-1, 2), img[test].reshape(-1, channels),
+    )
+
+
+def chirp(seconds: float = 0.5, rate: int = 8000, f0: float = 200.0, f1: float = 800.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """An audio-like test signal: a linear chirp from ``f0`` to ``f1`` Hz plus its 2nd and 3rd harmonics.
+
+    Returns ``(t, y)``, both ``[n, 1]`` with n = seconds · rate: t on cell centres of [−1, 1] (SIREN's audio
+    convention) and y peaking at 1. Play it with ``IPython.display.Audio(y[:, 0], rate=rate)``.
+    """
+    check_positive_int("chirp: rate", rate)
+    n = check_positive_int("chirp: seconds * rate (samples)", int(round(seconds * rate)))
+    if not (0 < f0 and 0 < f1 and 3 * f1 < rate / 2):
+        raise ValueError(f"chirp: need 0 < f0 and 3·f1 (the 3rd harmonic) below the Nyquist frequency {rate / 2} Hz, "
+                         f"got f0={f0}, f1={f1}")
+    t = grid(n)  # [n, 1] in [−1, 1]
+    seconds_elapsed = (t + 1) / 2 * seconds
+    phase = 2 * math.pi * (f0 * seconds_elapsed + (f1 - f0) / (2 * seconds) * seconds_elapsed**2)
+    y = torch.sin(phase) + 0.5 * torch.sin(2 * phase) + 0.25 * torch.sin(3 * phase)  # [n, 1]
+    return t, y / y.abs().max()

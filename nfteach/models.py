@@ -132,3 +132,42 @@ class Siren(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def gradient(model: nn.Module, coords: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
+    """∇Φ(x) of a scalar field Φ = model by autograd: ``coords [N, d]`` → ``[N, d]``.
+
+    ``create_graph=True`` keeps the graph so that a loss on the gradient can be trained (SIREN's Poisson fit).
+    """
+    coords = coords.detach().requires_grad_(True)
+    values = model(coords)  # [N, 1]
+    if values.ndim != 2 or values.shape[1] != 1:
+        raise ValueError(f"gradient: the model must output one value per point [N, 1], got {list(values.shape)}")
+    (grad,) = torch.autograd.grad(values.sum(), coords, create_graph=create_graph)
+    return grad  # [N, d]
+
+
+def laplacian(model: nn.Module, coords: torch.Tensor) -> torch.Tensor:
+    """ΔΦ(x) = Σ_i ∂²Φ/∂x_i² of a scalar field by autograd: ``coords [N, d]`` → ``[N, 1]``.
+
+    Zero almost everywhere for a ReLU network (piecewise linear); SIREN's derivatives are SIRENs again.
+    """
+    coords = coords.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(model(coords).sum(), coords, create_graph=True)  # [N, d]
+    second = [torch.autograd.grad(grad[:, i].sum(), coords, retain_graph=True)[0][:, i] for i in range(coords.shape[1])]
+    return torch.stack(second, dim=1).sum(dim=1, keepdim=True).detach()  # [N, 1]
+
+
+def layer_outputs(model: nn.Module, coords: torch.Tensor) -> list[torch.Tensor]:
+    """The output of every layer of ``model.net`` (an ``nn.Sequential``, as in :class:`Siren` and :class:`MLP`).
+
+    Used to look at activation distributions across depth; returns detached ``[N, width]`` tensors.
+    """
+    if not isinstance(getattr(model, "net", None), nn.Sequential):
+        raise ValueError(f"layer_outputs: the model must keep its layers in an nn.Sequential `net`, got {type(model).__name__}")
+    outputs, x = [], coords
+    with torch.no_grad():
+        for layer in model.net:
+            x = layer(x)
+            outputs.append(x)
+    return outputs

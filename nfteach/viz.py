@@ -227,3 +227,70 @@ def plot_fit_grid(t, targets: Sequence[Sequence], predictions: Sequence[Sequence
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+# --- Fourier features and SIREN (Tancik et al. 2020; Sitzmann et al. 2020) ----------------------------------
+
+
+def plot_sparse_fit(t, target, train_mask, prediction, ax=None, title: str | None = None):
+    """A 1D fit from sparse samples: training samples (dots), held-out samples (crosses), the fit (line)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 2.8))
+    x, y, p = _curve(t, "plot_sparse_fit: t"), _curve(target, "plot_sparse_fit: target"), _curve(prediction, "plot_sparse_fit: prediction")
+    mask = _numpy(train_mask).astype(bool).reshape(-1)
+    ax.plot(x, y, color="0.8", lw=1, label="signal")
+    ax.plot(x[~mask], y[~mask], "x", color="0.5", markersize=3, label="held out")
+    ax.plot(x[mask], y[mask], "o", color="k", markersize=3, label="training")
+    ax.plot(x, p, color="C1", lw=1.5, label="fit")
+    ax.set(xlabel="t", xlim=(x.min(), x.max()))
+    if title:
+        ax.set_title(title, fontsize="small")
+    return ax
+
+
+def plot_layer_histograms(outputs: Mapping[str, Sequence[torch.Tensor]], bins: int = 60) -> Figure:
+    """One row per network (``name → outputs of each layer``), one histogram per layer: how activations evolve
+    with depth (SIREN's init keeps them arcsine distributed in [−1, 1]; a naive init does not)."""
+    if not outputs:
+        raise ValueError("plot_layer_histograms: outputs must name at least one network, got none")
+    ncols = max(len(layers) for layers in outputs.values())
+    fig, axes = plt.subplots(len(outputs), ncols, figsize=(2.2 * ncols, 2.0 * len(outputs)), squeeze=False)
+    for row, (name, layers) in zip(axes, outputs.items()):
+        for index, ax in enumerate(row):
+            if index >= len(layers):
+                ax.axis("off")
+                continue
+            ax.hist(_numpy(layers[index]).reshape(-1), bins=bins, color=f"C{list(outputs).index(name)}")
+            ax.set_yticks([])
+            ax.set_title(f"layer {index}", fontsize="small")
+        row[0].set_ylabel(name)
+    fig.tight_layout()
+    return fig
+
+
+def plot_fields(fields: Mapping[str, torch.Tensor], ncols: int | None = None, size: float = 2.6,
+                cmap: str = "gray", suptitle: str | None = None) -> Figure:
+    """Scalar fields ``[H, W]`` (or ``[H, W, 1]``) of any range side by side, each with its own colorbar.
+
+    For derivatives (gradient magnitude, Laplacian) whose ranges differ from image values.
+    """
+    if not fields:
+        raise ValueError("plot_fields: fields must hold at least one field, got none")
+    ncols = check_positive_int("plot_fields: ncols", ncols or len(fields))
+    nrows = math.ceil(len(fields) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * 1.2 * ncols, size * nrows), squeeze=False)
+    for ax in axes.flat[len(fields):]:
+        ax.axis("off")
+    for ax, (title, values) in zip(axes.flat, fields.items()):
+        pixels = _numpy(values).squeeze()
+        if pixels.ndim != 2:
+            raise ValueError(f"plot_fields: field {title!r} must be [H, W] or [H, W, 1], got {list(_numpy(values).shape)}")
+        lo, hi = np.percentile(pixels, [1, 99])
+        image = ax.imshow(pixels, cmap=cmap, vmin=lo, vmax=hi if hi > lo else lo + 1e-6)
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        ax.set_title(title, fontsize="small")
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig

@@ -225,10 +225,10 @@ class SparseFit:
 
 
 SPARSE_SIGNAL = {"freqs": (2, 5, 9, 14), "amps": (1.0, 0.7, 0.5, 0.35)}
-"""The 1D target of :func:`fourier_1d_run`: its top frequency, 14, is below the training Nyquist 16 (n = 256, every = 8)."""
+"""The 1D target of :func:`fourier_1d_run`: its top frequency, 14, is below the training Nyquist frequency 32 (n = 256, every = 4)."""
 
 
-def fourier_1d_run(sigma: float, *, n: int = 256, every: int = 8, steps: int = 300, width: int = 64,
+def fourier_1d_run(sigma: float, *, n: int = 256, every: int = 4, steps: int = 300, width: int = 64,
                    mapping_size: int = 64, lr: float = 1e-3, seed: int = 0, device=None) -> SparseFit:
     """Fit an MLP behind Gaussian Fourier features of scale ``sigma`` (coordinates in [0, 1), the paper's σ)
     to every ``every``-th of ``n`` samples of a sum of sinusoids; PSNR on the others (data_range 2)."""
@@ -257,7 +257,7 @@ def _sparse_fit_figure(sigma: float, **kwargs) -> Figure:
     return fig
 
 
-def fourier_sigma_explorer(sigmas: Sequence[float] = (0.5, 1, 2, 4, 8, 16, 32, 64, 128), sigma: float = 8,
+def fourier_sigma_explorer(sigmas: Sequence[float] = (0.5, 1, 2, 4, 8, 16, 32, 64, 128), sigma: float = 2,
                            **kwargs) -> widgets.VBox:
     """A ``sigma`` slider refits :func:`fourier_1d_run` (``kwargs`` go to it): small σ underfits, large σ
     interpolates the training samples with noise. Static twin: :func:`fourier_sigma_grid`."""
@@ -267,7 +267,7 @@ def fourier_sigma_explorer(sigmas: Sequence[float] = (0.5, 1, 2, 4, 8, 16, 32, 6
     return slider_explorer(lambda sigma: _sparse_fit_figure(sigma, **kwargs), [slider])
 
 
-def fourier_sigma_grid(sigmas: Sequence[float] = (1, 8, 128), **kwargs) -> tuple[Figure, dict[float, SparseFit]]:
+def fourier_sigma_grid(sigmas: Sequence[float] = (0.5, 2, 32), **kwargs) -> tuple[Figure, dict[float, SparseFit]]:
     """The static twin of :func:`fourier_sigma_explorer`: one panel per σ; returns the figure and the runs."""
     runs = {sigma: fourier_1d_run(sigma, **kwargs) for sigma in sigmas}
     fig, axes = plt.subplots(1, len(runs), figsize=(4 * len(runs), 2.8), sharey=True, squeeze=False)
@@ -280,7 +280,7 @@ def fourier_sigma_grid(sigmas: Sequence[float] = (1, 8, 128), **kwargs) -> tuple
 
 
 def siren_image_run(img: torch.Tensor, omega_0: float = 30.0, hidden_layers: int = 3, *, width: int = 64,
-                    steps: int = 200, lr: float = 2e-3, final_lr: float | None = 1e-4, device=None) -> tuple[torch.Tensor, float]:
+                    steps: int = 120, lr: float = 2e-3, final_lr: float | None = 1e-4, device=None) -> tuple[torch.Tensor, float]:
     """Fit a SIREN with ω0 = ``omega_0`` on every sine layer to a gray image ``[H, W, 1]`` in [0, 1] (targets
     mapped to [−1, 1]); returns the reconstruction ``[H, W, 1]`` in [0, 1] and its PSNR (dB)."""
     from nfteach.data import grid
