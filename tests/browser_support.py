@@ -53,8 +53,8 @@ def chromium_or_skip() -> Path:
             ["bash", str(REPO / ".ci" / "install-chromium")], capture_output=True, text=True, timeout=900
         )
         if not CHROMIUM.exists():
-            reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            pytest.skip(f"{CHROMIUM} is missing and .ci/install-chromium could not install it: {reason[0]}")
+            said = (result.stderr or result.stdout).strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
+            pytest.skip(f"{CHROMIUM} is missing and .ci/install-chromium could not install it: {said[0]}")
     return CHROMIUM
 
 

@@ -1,14 +1,14 @@
 """The kit in a real browser: chapter 01 in JupyterLab driven by Chromium, and a rendered static page.
 
 Needs Debian's Chromium (``.ci/install-chromium``); skips with the reason when it cannot be installed.
-Screenshots and logs go to a temporary folder whose path is printed (pytest shows it on failure).
+Screenshots and logs go to a temporary folder whose path is printed (pytest shows it on failure);
+the folder is deleted when every test passed.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -29,19 +29,27 @@ KERNEL_IDLE = r"""() => {
 
 
 @pytest.fixture(scope="module")
-def evidence() -> Path:
-    """Outside pytest's own temporary folders, which later runs (and parallel ones) delete."""
+def evidence_folder(request):
+    """Screenshots and logs, outside pytest's temporary folders (later runs delete those); kept on failure."""
     folder = Path(tempfile.mkdtemp(prefix="nfteach-browser-"))
-    print(f"browser screenshots and logs: {folder}")
-    return folder
+    failed_before = request.session.testsfailed
+    yield folder
+    if request.session.testsfailed == failed_before:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def evidence(evidence_folder) -> Path:
+    print(f"browser screenshots and logs: {evidence_folder}")
+    return evidence_folder
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory, evidence):
+def browser(tmp_path_factory, evidence_folder):
     """A fresh-profile Chromium context that may only reach 127.0.0.1; yields (context, blocked URLs)."""
     blocked: list[str] = []
     with chromium_context(tmp_path_factory.mktemp("chromium-profile"), blocked) as context:
-        context.on("page", lambda page: page.on("console", lambda m: _log(evidence, f"{m.type}: {m.text}")))
+        context.on("page", lambda page: page.on("console", lambda m: _log(evidence_folder, f"{m.type}: {m.text}")))
         yield context, blocked
 
 
