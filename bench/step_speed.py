@@ -62,7 +62,7 @@ def seconds_per_step(model: nn.Module, batch: int, steps: int, warmup: int, devi
     return (time.perf_counter() - start) / steps
 
 
-def matmul_peak(size: int, device: torch.device, repeats: int = 3) -> float:
+def matmul_peak(size: int, device: torch.device, repeats: int = 10) -> float:
     """Best GFLOP/s of ``torch.mm`` on two float32 ``size × size`` matrices (2·size³ FLOPs each)."""
     a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     torch.mm(a, b)
