@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # JupyterLab refuses to run as root without --allow-root (containers, Colab-like VMs).
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup lab test browser clean
+.PHONY: setup lab test html browser clean
 
 setup: $(INSTALLED)
 
@@ -27,6 +27,10 @@ browser:
 
 test: setup browser
 	$(PY) -m pytest
+
+# Every chapter executed and rendered to a static page with its outputs, in site/ (open site/index.html).
+html: setup
+	$(VENV)/bin/nfteach html --out site
 
 clean:
 	rm -rf $(VENV) .pytest_cache
