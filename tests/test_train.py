@@ -76,3 +76,15 @@ def test_setup_seeds_and_returns_a_device():
     nfteach.setup(seed=5)
     assert torch.equal(a, torch.rand(3))
     assert isinstance(device, torch.device)
+
+
+def test_setup_sets_cpu_threads_only_when_asked():
+    before = torch.get_num_threads()
+    try:
+        on_cpu = nfteach.setup(cpu_threads=1).type == "cpu"
+        nfteach.setup()  # None leaves the setting alone
+        assert torch.get_num_threads() == (1 if on_cpu else before)
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match="setup: cpu_threads must be a positive integer, got 0"):
+        nfteach.setup(cpu_threads=0)
