@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from nfteach._checks import check_positive_int, check_positive_number
 from nfteach.metrics import psnr_from_mse
+from nfteach.models import Siren
 
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 """``loss_fn(model, coords_batch, target_batch) -> scalar loss``; the default is the MSE of model(coords)."""
@@ -170,8 +171,6 @@ class SirenFit:
 
     def model(self, in_features: int = 2, out_features: int = 1) -> nn.Module:
         """A fresh :class:`~nfteach.models.Siren` of this recipe's size."""
-        from nfteach.models import Siren
-
         return Siren(in_features, self.hidden_features, self.hidden_layers, out_features,
                      first_omega_0=self.omega_0, hidden_omega_0=self.omega_0)
 
