@@ -12,6 +12,14 @@ import nbformat
 from nfteach import colab
 
 
+def _log(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", default=".", help="the repository root (default: the current folder)")
+
+
 def _colab(args: argparse.Namespace) -> int:
     root = Path(args.root)
     paths = [Path(p) for p in args.paths] or colab.notebook_paths(root)
@@ -50,8 +58,7 @@ def _exercises(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from nfteach import grading
 
-    log = lambda line: print(line, file=sys.stderr)
-    reports = grading.grade(args.submissions, Path(args.solutions), args.timeout, log=log)
+    reports = grading.grade(args.submissions, Path(args.solutions), args.timeout, log=_log)
     print(grading.table(reports))
     if args.out:
         grading.write_csv(reports, Path(args.out))
@@ -65,9 +72,8 @@ def _html(args: argparse.Namespace) -> int:
     from nfteach import render
 
     paths = [Path(p) for p in args.paths] or render.chapter_paths(Path(args.root))
-    log = lambda line: print(line, file=sys.stderr)
     try:
-        print(f"wrote {render.render_site(paths, args.out, timeout=args.timeout, log=log)}")
+        print(f"wrote {render.render_site(paths, args.out, timeout=args.timeout, log=_log)}")
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         print(f"nfteach html: {error}", file=sys.stderr)
         return 2
@@ -82,11 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True)
     stamp = verbs.add_parser("colab", help="write the Colab badge and install cell into every notebook")
     stamp.add_argument("paths", nargs="*", help="notebooks to stamp (default: notebooks/, solutions/, exercises/)")
-    stamp.add_argument("--root", default=".", help="the repository root (default: the current folder)")
+    _add_root(stamp)
     stamp.add_argument("--check", action="store_true", help="only check, exit 1 if a header is missing or stale")
     stamp.set_defaults(run=_colab)
     make = verbs.add_parser("exercises", help="generate exercises/ from solutions/ (solution blocks become stubs)")
-    make.add_argument("--root", default=".", help="the repository root (default: the current folder)")
+    _add_root(make)
     make.add_argument("--force", action="store_true", help="also overwrite exercises edited since they were generated")
     make.add_argument("--check", action="store_true", help="write nothing, exit 1 if an exercise is out of date")
     make.set_defaults(run=_exercises)
@@ -99,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     page = verbs.add_parser("html", help="execute the chapters and render each to a static HTML page with its outputs")
     page.add_argument("paths", nargs="*", help="notebooks to render (default: notebooks/*.ipynb)")
     page.add_argument("--out", default="site", help="the output folder, the only place written (default: site)")
-    page.add_argument("--root", default=".", help="the repository root (default: the current folder)")
+    _add_root(page)
     page.add_argument("--timeout", type=int, default=600, help="seconds each cell may run (default: 600)")
     page.set_defaults(run=_html)
     return parser

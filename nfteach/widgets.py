@@ -19,8 +19,10 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 from nfteach._checks import check_positive_int, check_positive_number
-from nfteach.data import sinusoids
-from nfteach.models import MLP
+from nfteach.data import grid, sinusoids
+from nfteach.encodings import FourierFeatures
+from nfteach.metrics import psnr
+from nfteach.models import MLP, Siren
 from nfteach.spectral import frequency_response
 from nfteach.train import fit, predict
 from nfteach.viz import image_grid, plot_fit_and_response, plot_fit_grid, plot_sparse_fit
@@ -232,9 +234,6 @@ def fourier_1d_run(sigma: float, *, n: int = 256, every: int = 4, steps: int = 3
                    mapping_size: int = 64, lr: float = 1e-3, seed: int = 0, device=None) -> SparseFit:
     """Fit an MLP behind Gaussian Fourier features of scale ``sigma`` (coordinates in [0, 1), the paper's σ)
     to every ``every``-th of ``n`` samples of a sum of sinusoids; PSNR on the others (data_range 2)."""
-    from nfteach.encodings import FourierFeatures
-    from nfteach.metrics import psnr
-
     check_positive_number("fourier_1d_run: sigma", sigma)
     t, y = sinusoids(SPARSE_SIGNAL["freqs"], SPARSE_SIGNAL["amps"], n=n, seed=seed)  # [n, 1] each
     y = y / y.abs().max()
@@ -283,10 +282,6 @@ def siren_image_run(img: torch.Tensor, omega_0: float = 30.0, hidden_layers: int
                     steps: int = 120, lr: float = 2e-3, final_lr: float | None = 1e-4, device=None) -> tuple[torch.Tensor, float]:
     """Fit a SIREN with ω0 = ``omega_0`` on every sine layer to a gray image ``[H, W, 1]`` in [0, 1] (targets
     mapped to [−1, 1]); returns the reconstruction ``[H, W, 1]`` in [0, 1] and its PSNR (dB)."""
-    from nfteach.data import grid
-    from nfteach.metrics import psnr
-    from nfteach.models import Siren
-
     height, width_px, _ = img.shape
     coords, target = grid(height, width_px), img.reshape(-1, 1) * 2 - 1  # [N, 2], [N, 1]
     torch.manual_seed(0)
