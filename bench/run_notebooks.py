@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from nfteach.render import execute_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,11 +43,9 @@ def run(path: Path, timeout: int, kernel: str, save_to: Path | None = None) -> t
     """Execute one notebook in its own folder (a copy with outputs goes to ``save_to``, if given);
     return (wall seconds, '' or the error's last line)."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name=kernel,
-                            resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
-        client.execute()
+        execute_notebook(notebook, path.parent, timeout, kernel)
     except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError …
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # drop the traceback's terminal colours
         lines = [line for line in text.strip().splitlines() if line.strip()]
@@ -69,7 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="cap the kernel's CPU threads")
     parser.add_argument("--save", type=Path, default=None, help="folder for executed copies (keep it out of git)")
     args = parser.parse_args(argv)
-    os.environ["NFTEACH_PROGRESS"] = "0"
     if args.threads is not None:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
     try:

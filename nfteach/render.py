@@ -30,14 +30,23 @@ def execute(path: Path | str, timeout: float = 600.0, kernel_name: str = "python
     The kernel runs in the notebook's folder with progress bars off (``NFTEACH_PROGRESS=0``);
     ``timeout`` is per cell, in seconds. A failing cell raises ``nbclient.exceptions.CellExecutionError``.
     """
+    path = _notebook(path)
+    notebook = nbformat.read(path, as_version=4)
+    execute_notebook(notebook, path.parent, timeout, kernel_name)
+    return notebook
+
+
+def execute_notebook(notebook: nbformat.NotebookNode, folder: Path, timeout: float = 600.0,
+                     kernel_name: str = "python3") -> None:
+    """Execute ``notebook`` in place, as :func:`execute` does, with ``folder`` as the kernel's working folder.
+
+    The cells executed before a failure keep their outputs, so a failed run can still be looked at.
+    """
     from nbclient import NotebookClient
 
-    path = _notebook(path)
     check_positive_number("timeout", timeout)
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name=kernel_name, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(notebook, timeout=timeout, kernel_name=kernel_name, resources={"metadata": {"path": str(folder)}})
     client.execute(env={**os.environ, "NFTEACH_PROGRESS": "0"})
-    return notebook
 
 
 def to_html(notebook: nbformat.NotebookNode, page_title: str = "nfteach") -> str:
