@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from nfteach.render import execute_notebook
+from nfteach.course.site import execute_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -48,3 +48,13 @@ def setup(seed: int = 0, cpu_threads: int | None = None) -> torch.device:
     if cpu_threads is not None:
         torch.set_num_threads(cpu_threads)
     return torch.device("cpu")
+
+
+def __getattr__(name: str):
+    """``from nfteach import check`` keeps working for notebooks written before the checks moved to
+    :mod:`nfteach.course.check` (imported only when asked for: the science never imports the course wing)."""
+    if name == "check":
+        from nfteach.course import check
+
+        return check
+    raise AttributeError(f"module 'nfteach' has no attribute {name!r}")

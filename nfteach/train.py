@@ -62,6 +62,7 @@ def fit(
     on_log: Callable[[int, nn.Module], None] | None = None,
     seed: int = 0,
     final_lr: float | None = None,
+    live: bool | LiveView = False,
 ) -> History:
     """Fit ``model`` so that model(coords) ≈ target with Adam; return the logged :class:`History`.
 
@@ -71,6 +72,8 @@ def fit(
     and ``on_log(step, model)`` is called. A progress bar shows in a terminal or notebook unless
     ``progress=False``. A NaN or infinite loss raises :class:`TrainingDiverged`.
     ``final_lr`` decays the learning rate exponentially from ``lr`` at the first step to ``final_lr`` at the last.
+    ``live=True`` (or a :class:`LiveView`, e.g. one that previews the current image) redraws the loss and PSNR
+    curves in the notebook every few seconds instead of the progress bar, and leaves the final curve as output.
     """
     steps = check_positive_int("fit: steps", steps)
     check_positive_number("fit: lr", lr)
@@ -86,8 +89,12 @@ def fit(
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=decay)
     generator = torch.Generator(device=device).manual_seed(seed)
     history = History()
+    view = (LiveView() if live is True else live or None)
+    if view is not None:
+        view.start(steps)
     start = time.perf_counter()
-    bar = tqdm(range(1, steps + 1), disable=not (progress and _can_show_progress()), leave=False, desc="fit")
+    show_bar = progress and _can_show_progress() and not (view is not None and view.interactive)
+    bar = tqdm(range(1, steps + 1), disable=not show_bar, leave=False, desc="fit")
     for step in bar:
         batch_coords, batch_target = coords, target
         if batch_size is not None and batch_size < len(coords):
@@ -108,6 +115,8 @@ def fit(
             bar.set_postfix(loss=f"{history.loss[-1]:.2e}", psnr=f"{history.psnr[-1]:.1f} dB")
             if on_log is not None:
                 on_log(step, model)
+            if view is not None:
+                view.update(history, model, final=step == steps)
     return history
 
 
@@ -130,12 +139,56 @@ def _check_samples(coords: torch.Tensor, target: torch.Tensor) -> None:
 
 
 def _can_show_progress() -> bool:
-    """True in a terminal or a Jupyter kernel, unless NFTEACH_PROGRESS=0."""
+    """True in a terminal or a notebook kernel, unless NFTEACH_PROGRESS=0."""
     if os.environ.get("NFTEACH_PROGRESS") == "0":
         return False
+    return _in_notebook() or sys.stderr.isatty()
+
+
+class LiveView:
+    """The live training view of :func:`fit`: one output area in the notebook holding the loss and PSNR curves
+    (:func:`nfteach.viz.plot_training`), redrawn in place at most every ``every_seconds`` while the fit runs.
+
+    ``preview(model) -> image [H, W(, C)]`` in [0, 1] adds the current reconstruction beside the curves.
+    Redraws replace the same display (no flicker, nothing piles up; JupyterLab, Classic and Colab alike). Outside
+    a notebook kernel it shows nothing; with progress off (``NFTEACH_PROGRESS=0``, as in CI and static pages)
+    only the final curve is drawn, once.
+    """
+
+    def __init__(self, preview: Callable[[nn.Module], torch.Tensor] | None = None, every_seconds: float = 2.0,
+                 title: str | None = None):
+        self.preview, self.title = preview, title
+        self.every_seconds = check_positive_number("LiveView: every_seconds", every_seconds)
+        self.in_notebook = _in_notebook()
+        self.interactive = self.in_notebook and _can_show_progress()
+        self._handle, self._last_draw, self._total = None, -math.inf, None
+
+    def start(self, total_steps: int) -> None:
+        self._total, self._last_draw = total_steps, time.perf_counter()  # first redraw after every_seconds
+
+    def update(self, history: History, model: nn.Module, final: bool = False) -> None:
+        due = time.perf_counter() - self._last_draw >= self.every_seconds
+        if not self.in_notebook or not (final or (self.interactive and due)):
+            return
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        from nfteach.viz import plot_training
+
+        image = self.preview(model) if self.preview is not None else None
+        fig = plot_training(history.step, history.loss, history.psnr, self._total, image, self.title)
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+        plt.close(fig)
+        self._last_draw = time.perf_counter()
+
+
+def _in_notebook() -> bool:
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    return type(shell).__name__ == "ZMQInteractiveShell" or sys.stderr.isatty()
+    return type(shell).__name__ in ("ZMQInteractiveShell", "Shell")  # JupyterLab / Classic, Colab
 
 
 @torch.no_grad()

@@ -228,7 +228,7 @@ def _figure_notebook(path: Path) -> None:
 
 
 def test_rendered_chapter_shows_its_figures(browser, tmp_path, evidence):
-    from nfteach import render
+    from nfteach.course import site as render
 
     context, _ = browser
     welcome = REPO / "notebooks" / "00_welcome.ipynb"

@@ -1,4 +1,4 @@
-"""nfteach.check: the solutions pass, typical mistakes get their hint, nothing crashes, no answer is readable."""
+"""nfteach.course.check: the solutions pass, typical mistakes get their hint, nothing crashes, no answer is readable."""
 
 import inspect
 import math
@@ -8,8 +8,8 @@ import nbformat
 import pytest
 import torch
 
-from nfteach import check
-from nfteach.exercises import BEGIN, END
+from nfteach.course import check
+from nfteach.course.exercises import BEGIN, END
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))

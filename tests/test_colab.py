@@ -1,6 +1,6 @@
 import nbformat
 
-from nfteach import cli, colab
+from nfteach.course import cli, colab
 
 
 def make_notebook(path, *sources):

@@ -5,8 +5,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nfteach import cli, colab
-from nfteach.exercises import BEGIN, CHECK_TAG, END, generate, make_exercise, render, strip_solutions
+from nfteach.course import cli, colab
+from nfteach.course.exercises import BEGIN, CHECK_TAG, END, generate, make_exercise, render, strip_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))

@@ -10,7 +10,8 @@ import torch
 
 matplotlib.use("Agg")
 
-from nfteach import data, models, train, viz, widgets  # noqa: E402
+from nfteach import data, models, train, viz  # noqa: E402
+from nfteach.explore import fourier, siren  # noqa: E402
 
 
 def test_text_image_is_rgb_in_unit_range_and_deterministic():
@@ -115,24 +116,24 @@ def test_figures():
 
 
 def test_fourier_1d_run_under_and_overfits():
-    small = widgets.fourier_1d_run(0.25, steps=150)
-    large = widgets.fourier_1d_run(64, steps=150)
+    small = fourier.fourier_1d_run(0.25, steps=150)
+    large = fourier.fourier_1d_run(64, steps=150)
     assert small.train.sum() == 64 and small.prediction.shape == (256, 1)
     assert large.train_psnr > small.train_psnr + 10  # a narrow kernel memorises the training samples
     assert large.test_psnr < large.train_psnr - 20  # and does not interpolate between them
     with pytest.raises(ValueError, match="sigma"):
-        widgets.fourier_1d_run(0)
+        fourier.fourier_1d_run(0)
 
 
 def test_explorers_and_their_static_twins_build():
     img = data.image("camera", size=16)
-    reconstruction, value = widgets.siren_image_run(img, steps=5, width=8)
+    reconstruction, value = siren.siren_image_run(img, steps=5, width=8)
     assert reconstruction.shape == img.shape and math.isfinite(value)
-    assert len(widgets.siren_explorer(img, steps=2, width=8).children) == 2
-    fig, psnrs = widgets.siren_grid(img, omegas=(3, 30), depths=(1,), steps=2, width=8)
+    assert len(siren.siren_explorer(img, steps=2, width=8).children) == 3
+    fig, psnrs = siren.siren_grid(img, omegas=(3, 30), depths=(1,), steps=2, width=8)
     assert set(psnrs) == {(1, 3), (1, 30)}
-    assert len(widgets.fourier_sigma_explorer(steps=2).children) == 2
-    fig, runs = widgets.fourier_sigma_grid((1, 2), steps=2)
+    assert len(fourier.fourier_sigma_explorer(steps=2).children) == 3
+    fig, runs = fourier.fourier_sigma_grid((1, 2), steps=2)
     assert set(runs) == {1, 2}
     with pytest.raises(ValueError, match="sigma"):
-        widgets.fourier_sigma_explorer(sigma=3)
+        fourier.fourier_sigma_explorer(sigma=3)

@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nfteach import cli
-from nfteach.exercises import BEGIN, CHECK_TAG, END, make_exercise, render
+from nfteach.course import cli
+from nfteach.course.exercises import BEGIN, CHECK_TAG, END, make_exercise, render
 
 PSNR = "mse = torch.mean((pred - target) ** 2).item()\n    return 10 * math.log10(data_range**2 / mse)"
 SINE = "return torch.sin(omega_0 * linear(x))"
@@ -143,7 +143,7 @@ def test_check_cells_without_metadata_are_found_by_their_source(graded):
 
 
 def test_a_missing_file_gets_a_row_too(tmp_path):
-    from nfteach import grading
+    from nfteach.course import grading
 
     (report,) = grading.grade([tmp_path / "nope.ipynb"])
     assert report.note == "no such file" and report.total == 0

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 import yaml
 
-from nfteach import colab
+from nfteach.course import colab
 
 try:
     import tomllib

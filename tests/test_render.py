@@ -5,7 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from nfteach import cli, render
+from nfteach.course import cli
+from nfteach.course import site as render
 
 
 def _notebook(path, heading="# A chapter"):

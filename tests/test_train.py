@@ -6,7 +6,7 @@ import torch
 import nfteach
 from nfteach import data
 from nfteach.models import MLP, Siren
-from nfteach.train import TrainingDiverged, fit, predict
+from nfteach.train import LiveView, TrainingDiverged, fit, predict
 
 
 def small_problem():
@@ -88,3 +88,13 @@ def test_setup_sets_cpu_threads_only_when_asked():
         torch.set_num_threads(before)
     with pytest.raises(ValueError, match="setup: cpu_threads must be a positive integer, got 0"):
         nfteach.setup(cpu_threads=0)
+
+
+def test_live_view_outside_a_notebook_draws_nothing_and_changes_nothing():
+    torch.manual_seed(0)
+    coords, target = small_problem()
+    view = LiveView(preview=lambda model: predict(model, coords).reshape(16, 16, 1))
+    history = fit(Siren(2, 16, 1, 1), coords, target, steps=20, lr=1e-3, progress=False, live=view)
+    assert history.step[-1] == 20 and not view.in_notebook and view._handle is None
+    with pytest.raises(ValueError, match="every_seconds"):
+        LiveView(every_seconds=0)

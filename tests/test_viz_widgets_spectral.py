@@ -8,9 +8,8 @@ from matplotlib.figure import Figure
 
 from nfteach import viz
 from nfteach.data import sinusoids
-from nfteach.widgets import (
-    cpu_threads, first_step_reaching, slider_explorer, spectral_bias_explorer, spectral_bias_grid, spectral_bias_run,
-)
+from nfteach.explore.spectral_bias import first_step_reaching, spectral_bias_explorer, spectral_bias_grid, spectral_bias_run
+from nfteach.widgets import cpu_threads, slider_explorer
 
 
 @pytest.fixture(autouse=True)
@@ -110,6 +109,8 @@ def test_slider_explorer_draws_at_once_and_on_every_change():
     b.value = 4
     assert calls == [(1, 2), (1, 4)]
     assert isinstance(box.children[-1], widgets.Output)
+    status = box.children[1]
+    assert status.value.startswith("drawn in") and not a.disabled  # the busy line is cleared after the redraw
     with pytest.raises(ValueError, match="at least one widget"):
         slider_explorer(draw, [])
 
@@ -121,7 +122,7 @@ def test_spectral_bias_explorer_contract():
     assert all(not w.continuous_update for w in sliders.values())
     assert isinstance(sliders["frequency"], widgets.IntSlider) and isinstance(sliders["depth"], widgets.IntSlider)
     assert isinstance(sliders["width"], (widgets.IntSlider, widgets.SelectionSlider))
-    assert isinstance(box.children[1], widgets.Output)
+    assert isinstance(box.children[-1], widgets.Output)
     sliders["depth"].value = 3  # redraws without error
     with pytest.raises(ValueError, match=r"frequency must lie in frequencies=\(1, 24\)"):
         spectral_bias_explorer(frequency=30)
@@ -145,3 +146,26 @@ def test_cpu_threads_sets_and_restores():
     with pytest.raises(ValueError, match="cpu_threads: count must be a positive integer, got 0"):
         with cpu_threads(0):
             pass
+
+
+def test_slider_explorer_shows_the_busy_sign_while_drawing_and_survives_an_error():
+    seen = []
+
+    def draw(a):
+        seen.append((box_status().value, slider.disabled))
+        if a == 3:
+            raise RuntimeError("boom")
+        return plt.figure()
+
+    slider = widgets.IntSlider(1, 0, 5, description="a", continuous_update=False)
+    box = slider_explorer(draw, [slider])
+    box_status = lambda: box.children[1]  # noqa: E731
+    slider.value = 3
+    assert all("redrawing" in status and disabled for status, disabled in seen)
+    assert "could not redraw: RuntimeError: boom" in box_status().value and not slider.disabled
+
+
+def test_plot_training_draws_curves_and_an_optional_preview():
+    fig = viz.plot_training([10, 20], [0.1, 0.01], [10.0, 20.0], total_steps=100, preview=torch.rand(8, 8, 1))
+    assert len(fig.axes) == 3 and "step 20 of 100" in fig._suptitle.get_text()
+    assert len(viz.plot_training([], [], [], total_steps=5).axes) == 2

@@ -5,7 +5,7 @@ The task list comes from the solution notebook the submission was generated from
 ``metadata.nfteach.exercise`` or its file name), so a deleted check cell is noticed. Each submission runs
 from a temporary copy (the file itself is never written) with a per-cell time limit. Before a check cell
 runs its source is reset to the solution's, and after it the grader asks the kernel for the verdict that
-:mod:`nfteach.check` recorded, in a line marked with a random token: printing "✓" does not pass a task.
+:mod:`nfteach.course.check` recorded, in a line marked with a random token: printing "✓" does not pass a task.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from nfteach.exercises import CHECK_TAG
+from nfteach.course.exercises import CHECK_TAG
 
 
 @dataclass
@@ -140,7 +140,7 @@ def _execute(notebook: nbformat.NotebookNode, tasks: list[Task], timeout: int) -
         if id(cell) in present:
             cell.source = by_id[present[id(cell)]].source  # an edited check cell is put back
     token = secrets.token_hex(8)
-    ask = nbformat.v4.new_code_cell(f'print("{token}" + __import__("json").dumps(__import__("nfteach.check").check.take_verdict()))')
+    ask = nbformat.v4.new_code_cell(f'print("{token}" + __import__("json").dumps(__import__("nfteach.course.check").course.check.take_verdict()))')
     errors: dict[int, str] = {}
 
     def on_error(cell, cell_index, execute_reply):

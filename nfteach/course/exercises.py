@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from nfteach import colab
+from nfteach.course import colab
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from nfteach import colab
+from nfteach.course import colab
 
 
 def _log(line: str) -> None:
@@ -41,7 +41,7 @@ def _colab(args: argparse.Namespace) -> int:
 
 
 def _exercises(args: argparse.Namespace) -> int:
-    from nfteach import exercises
+    from nfteach.course import exercises
 
     outcomes = exercises.generate(Path(args.root), force=args.force, check=args.check)
     for outcome in outcomes:
@@ -56,7 +56,7 @@ def _exercises(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from nfteach import grading
+    from nfteach.course import grading
 
     reports = grading.grade(args.submissions, Path(args.solutions), args.timeout, log=_log)
     print(grading.table(reports))
@@ -69,11 +69,11 @@ def _grade(args: argparse.Namespace) -> int:
 def _html(args: argparse.Namespace) -> int:
     from nbclient.exceptions import CellExecutionError
 
-    from nfteach import render
+    from nfteach.course import site
 
-    paths = [Path(p) for p in args.paths] or render.chapter_paths(Path(args.root))
+    paths = [Path(p) for p in args.paths] or site.chapter_paths(Path(args.root))
     try:
-        print(f"wrote {render.render_site(paths, args.out, timeout=args.timeout, log=_log)}")
+        print(f"wrote {site.render_site(paths, args.out, timeout=args.timeout, log=_log)}")
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         print(f"nfteach html: {error}", file=sys.stderr)
         return 2

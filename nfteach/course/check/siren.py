@@ -1,0 +1,87 @@
+"""Chapter 3 (SIREN): checks for the sine layer, its initialisation and the gradient of a network."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from nfteach.course.check.core import Hint, Verdict, call, close, expect_shape, run, tensor
+from nfteach.models import SineLayer, Siren
+
+__all__ = ["sine_layer", "siren_init", "gradient"]
+
+def sine_layer(fn) -> Verdict:
+    """Check ``fn(x [N, in], linear, omega_0) -> [N, out]`` against :class:`nfteach.models.SineLayer`."""
+
+    def test(fn):
+        torch.manual_seed(4)
+        layer = SineLayer(3, 16, omega_0=30.0)
+        x = torch.rand(40, 3) * 2 - 1
+        expected = layer(x).double()
+        got = tensor(fn(x.clone(), layer.linear, 30.0), "sine_layer")
+        expect_shape(got, expected, "one output per neuron of the linear layer")
+        if close(got, expected):
+            return
+        without_omega = torch.sin(layer.linear(x)).double()
+        if close(got, without_omega):
+            raise Hint("the frequency factor ω0 is missing")
+        bias_outside = torch.sin(30.0 * (layer.linear(x) - layer.linear.bias) + layer.linear.bias).double()
+        if close(got, bias_outside):
+            raise Hint("ω0 multiplies the whole pre-activation, bias included")
+        raise Hint(f"values differ from the expected activations (largest error {(got - expected).abs().max():.3g})")
+
+    return run("sine_layer", test, fn)
+
+
+def siren_init(fn) -> Verdict:
+    """Check ``fn(linear, omega_0, is_first)`` (in place) against the weights of :class:`nfteach.models.SineLayer`."""
+
+    def test(fn):
+        for fan_in, omega_0, is_first in ((2, 30.0, True), (256, 30.0, False), (64, 10.0, False)):
+            torch.manual_seed(5)
+            linear = torch.nn.Linear(fan_in, 4096)
+            before = linear.weight.detach().clone()
+            call(fn, linear, omega_0, is_first, hints={"leaf Variable": "change the weights inside `with torch.no_grad():`"})
+            weight = linear.weight.detach().double()
+            if torch.equal(weight.float(), before):
+                raise Hint("the weights did not change: overwrite linear.weight in place (e.g. .uniform_)")
+            reference = SineLayer(fan_in, 4096, omega_0, is_first).linear.weight.detach().double()
+            layer = "first" if is_first else f"hidden (fan-in {fan_in}, ω0 = {omega_0:g})"
+            spread = float(weight.std() / weight.abs().max())
+            if abs(spread - 1 / math.sqrt(3)) > 0.05 or abs(float(weight.mean())) > 0.05 * float(reference.abs().max()):
+                raise Hint(f"{layer} layer: draw the weights from a uniform distribution centred on 0")
+            width_ratio = float(weight.abs().max() / reference.abs().max())
+            if abs(width_ratio - 1) > 0.05:
+                if abs(width_ratio - omega_0) < 0.1 * omega_0:
+                    raise Hint(f"{layer} layer: weights are ω0 times too wide: divide the range by ω0")
+                if abs(width_ratio * omega_0 - 1) < 0.1:
+                    raise Hint(f"{layer} layer: weights are ω0 times too narrow: this layer's range has no ω0")
+                raise Hint(f"{layer} layer: the largest |w| is {width_ratio:.2f} times what it should be: check the range")
+
+    return run("siren_init", test, fn)
+
+
+def gradient(fn) -> Verdict:
+    """Check ``fn(model, coords [N, d]) -> ∇model [N, d]`` against central finite differences."""
+
+    def test(fn):
+        torch.manual_seed(6)
+        model = Siren(2, 32, 1, 1, first_omega_0=5.0, hidden_omega_0=5.0).double()
+        coords = torch.rand(20, 2, dtype=torch.float64) * 2 - 1
+        got = call(fn, model, coords.clone(), hints={"does not require grad": (
+            "autograd can only differentiate with respect to coords that require gradients: "
+            "call requires_grad_() on a copy of coords before the forward pass")})
+        if isinstance(got, torch.Tensor) and not got.requires_grad:
+            raise Hint("the gradient has no graph: pass create_graph=True so a loss on it can be trained")
+        got = tensor(got, "gradient")
+        with torch.no_grad():
+            step = 1e-5 * torch.eye(2, dtype=torch.float64)
+            expected = torch.stack([(model(coords + s) - model(coords - s))[:, 0] / 2e-5 for s in step], dim=1)
+        expect_shape(got, expected, "one partial derivative per input coordinate")
+        if close(got, -expected, 1e-4):
+            raise Hint("the sign is flipped")
+        if not close(got, expected, 1e-4):
+            raise Hint(f"differs from finite differences of the model (largest error {(got - expected).abs().max():.3g})")
+
+    return run("gradient", test, fn)
