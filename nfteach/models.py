@@ -171,3 +171,59 @@ def layer_outputs(model: nn.Module, coords: torch.Tensor) -> list[torch.Tensor]:
             x = layer(x)
             outputs.append(x)
     return outputs
+
+
+# --- Lipschitz-regularised MLP (Liu et al. 2022), chapter 5 ----------------------------------------------------
+
+
+class LipschitzLinear(nn.Module):
+    """A linear layer with a trainable Lipschitz bound (Liu et al. 2022, eq. 5):
+    y = Ŵx + b with Ŵ = W · min(1, softplus(c) / Σ_j |W_ij|) row by row.
+
+    Every row of Ŵ has absolute sum ≤ softplus(c), so ‖y(x) − y(x')‖∞ ≤ softplus(c)·‖x − x'‖∞.
+    W and b keep PyTorch's default init; c starts at the largest absolute row sum of W (as the official code),
+    so at the start Ŵ = W. Input ``[N, in_features]`` → output ``[N, out_features]``.
+    """
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
+        self.c = nn.Parameter(self.linear.weight.detach().abs().sum(dim=1).max())
+
+    def bound(self) -> torch.Tensor:
+        """softplus(c): the layer's Lipschitz bound in the ∞-norm (a scalar tensor, differentiable)."""
+        return nn.functional.softplus(self.c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.linear.weight  # [out, in]
+        scale = (self.bound() / weight.abs().sum(dim=1)).clamp(max=1.0)  # [out]
+        return nn.functional.linear(x, weight * scale[:, None], self.linear.bias)  # [N, out]
+
+
+class LipschitzMLP(nn.Module):
+    """An MLP of :class:`LipschitzLinear` layers with ReLU between them (Liu et al. 2022, "Learning Smooth Neural
+    Functions via Lipschitz Regularization"). ReLU is 1-Lipschitz, so the network's Lipschitz constant in the
+    ∞-norm is at most Π_i softplus(c_i) (:meth:`lipschitz_bound`); training adds α·Π_i softplus(c_i) to the loss
+    (α ≈ 1e-6 in the paper) to keep it small. ``hidden_layers`` counts hidden-to-hidden layers, as in :class:`MLP`.
+    Input ``[N, in_features]`` → output ``[N, out_features]``.
+    """
+
+    def __init__(self, in_features: int, hidden_features: int, hidden_layers: int, out_features: int):
+        super().__init__()
+        self.in_features = check_positive_int("LipschitzMLP: in_features", in_features)
+        check_positive_int("LipschitzMLP: hidden_features", hidden_features)
+        check_positive_int("LipschitzMLP: hidden_layers", hidden_layers, allow_zero=True)
+        widths = [in_features] + [hidden_features] * (hidden_layers + 1) + [check_positive_int(
+            "LipschitzMLP: out_features", out_features)]
+        self.layers = nn.ModuleList(LipschitzLinear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+
+    def lipschitz_bound(self) -> torch.Tensor:
+        """Π_i softplus(c_i): a bound on the network's Lipschitz constant (∞-norm), and the regulariser's value."""
+        return torch.stack([layer.bound() for layer in self.layers]).prod()
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        check_coords(coords, self.in_features, "LipschitzMLP")
+        x = coords
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))  # [N, hidden]
+        return self.layers[-1](x)  # [N, out_features]
