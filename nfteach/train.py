@@ -62,6 +62,7 @@ def fit(
     on_log: Callable[[int, nn.Module], None] | None = None,
     seed: int = 0,
     final_lr: float | None = None,
+    stop: Callable[[float], bool] | None = None,
 ) -> History:
     """Fit ``model`` so that model(coords) ≈ target with Adam; return the logged :class:`History`.
 
@@ -71,6 +72,8 @@ def fit(
     and ``on_log(step, model)`` is called. A progress bar shows in a terminal or notebook unless
     ``progress=False``. A NaN or infinite loss raises :class:`TrainingDiverged`.
     ``final_lr`` decays the learning rate exponentially from ``lr`` at the first step to ``final_lr`` at the last.
+    ``stop(loss)``, if given, sees every step's loss and ends the run early by returning True (MR-Net's
+    per-stage tolerances); the last step is then logged.
     """
     steps = check_positive_int("fit: steps", steps)
     check_positive_number("fit: lr", lr)
@@ -103,11 +106,14 @@ def fit(
         loss.backward()
         optimizer.step()
         schedule.step()
-        if step % log_every == 0 or step == steps:
+        stopping = stop is not None and stop(loss.item())
+        if step % log_every == 0 or step == steps or stopping:
             _log(history, step, loss.item(), data_range, time.perf_counter() - start)
             bar.set_postfix(loss=f"{history.loss[-1]:.2e}", psnr=f"{history.psnr[-1]:.1f} dB")
             if on_log is not None:
                 on_log(step, model)
+        if stopping:
+            break
     return history
 
 
