@@ -263,3 +263,13 @@ def _check_pyramid(net: MRNet, pyramid: Sequence[torch.Tensor]) -> None:
         if not isinstance(level, torch.Tensor) or level.ndim != 3 or level.shape[-1] != net.out_features:
             got = list(level.shape) if isinstance(level, torch.Tensor) else type(level).__name__
             raise ValueError(f"fit_stages: pyramid[{k}] must be an image [h, w, {net.out_features}], got {got}")
+
+
+def level_for_size(stages: int, size: int, trained_size: int) -> float:
+    """The level of detail whose finest band a ``size``-pixel grid can still hold, for an MR-Net whose finest
+    stage was trained on ``trained_size`` pixels: each halving of the grid drops one stage,
+    t = stages − log2(trained_size / size), clipped to [0, stages] (the grid's Nyquist frequency is then
+    that of the level's own grid)."""
+    check_positive_int("level_for_size: size", size)
+    check_positive_int("level_for_size: trained_size", trained_size)
+    return min(max(check_positive_int("level_for_size: stages", stages) - math.log2(trained_size / size), 0.0), stages)

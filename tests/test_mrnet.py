@@ -1,16 +1,21 @@
 import math
 
-import pytest
-import torch
+import matplotlib
+
+matplotlib.use("Agg")
+import pytest  # noqa: E402
+import torch  # noqa: E402
 from skimage.transform import pyramid_reduce
 
-from nfteach.data import grid, image
-from nfteach.models import count_parameters
-from nfteach.mrnet import (
+from nfteach.data import grid, image  # noqa: E402
+from nfteach.explore import mrnet as room  # noqa: E402
+from nfteach.models import Siren, count_parameters  # noqa: E402
+from nfteach.mrnet import (  # noqa: E402
     HIDDEN_OMEGA, PYRAMID_SIGMA, MRNet, StageStop, fit_stages, gaussian_pyramid, laplacian_pyramid,
-    level_samples, lod_weights,
+    level_for_size, level_samples, lod_weights,
 )
-from nfteach.train import fit
+from nfteach.spectral import high_frequency_fraction  # noqa: E402
+from nfteach.train import fit  # noqa: E402
 
 
 def small_net(kind: str, widths=(8, 12, 16), seed: int = 0) -> MRNet:
@@ -185,3 +190,45 @@ def test_stage_stop_ends_a_fit_at_the_official_tolerances():
     history = fit(model, torch.rand(16, 2), torch.rand(16, 1), steps=500, lr=1e-2, progress=False,
                   stop=StageStop(loss_tol=1.0))
     assert history.step == [1]
+
+
+# ------------------------------------------------------------------------------------------------ scale
+def test_level_for_size_drops_one_stage_per_halving():
+    assert level_for_size(5, 128, 128) == 5
+    assert level_for_size(5, 32, 128) == 3
+    assert level_for_size(5, 24, 128) == pytest.approx(5 - math.log2(128 / 24))
+    assert level_for_size(5, 2, 128) == 0 and level_for_size(5, 512, 128) == 5
+
+
+def test_high_frequency_fraction_measures_energy_above_the_cutoff():
+    y, x = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    low, high = torch.sin(2 * math.pi * 4 * x / 64), torch.sin(2 * math.pi * 20 * y / 64)
+    assert high_frequency_fraction(low, 10) == pytest.approx(0.0, abs=1e-12)
+    assert high_frequency_fraction(high, 10) == pytest.approx(1.0)
+    assert high_frequency_fraction((low + high)[..., None], 10) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"\[H, W\]"):
+        high_frequency_fraction(torch.rand(5), 1)
+
+
+# ------------------------------------------------------------------------------------------------- room
+def test_room_renders_levels_and_tabulates_psnr_by_level(camera_pyramid):
+    net = small_net("M")
+    fit_stages(net, camera_pyramid, steps=20, lr=1e-3, progress=False)
+    assert room.render(net, 16).shape == (16, 16, 1)
+    assert torch.equal(room.render(net, 8, level=0), torch.zeros(8, 8, 1))
+    table = room.psnr_by_level(net, camera_pyramid)
+    assert table.shape == (3, 3)
+    coords, values = level_samples(camera_pyramid[1])
+    with torch.no_grad():
+        expected = -10 * math.log10(torch.mean((net(coords, level=1) - values) ** 2).item())
+    assert table[0, 1] == pytest.approx(expected, rel=1e-4)
+    assert room.psnr_by_level(Siren(2, 8, 1, 1), camera_pyramid, levels=[None]).shape == (1, 3)
+    assert room.lod_title(net, 1.5) == "level 1.50\nc = [1 0.5 0]"
+
+
+def test_lod_explorer_and_its_static_twin_build(camera_pyramid):
+    net = small_net("L")
+    assert len(room.lod_explorer(net, size=16).children) == 3
+    assert len(room.lod_strip(net, [1, 1.5, 3], size=16).axes) == 3
+    assert len(room.plot_sweep([8, 16], {"a": [1.0, 2.0]}, 32).axes) == 1
+    assert room.resized(camera_pyramid[-1], 8, anti_aliasing=True).shape == (8, 8, 1)
