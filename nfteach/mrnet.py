@@ -87,7 +87,8 @@ class Stage(nn.Module):
     """One MR-Net stage g_k(x) = W_out h(x) + b_out, with h the sine layers of a SIREN.
 
     The first layer sin(ω_k (W x + b)) draws W ~ U(−1, 1), so stage k's first-layer frequencies lie in
-    [−ω_k, ω_k] (the official code; SIREN's own first layer draws U(−1/n, 1/n)). Hidden sine layers and the
+    [−ω_k, ω_k] (the current official code; its 2022 version drew them from the band (ω_{k−1}, ω_k]; SIREN's own
+    first layer draws U(−1/n, 1/n)). Hidden sine layers and the
     output layer keep SIREN's init with ω = 30. With ``previous_features > 0`` (M-Net) the first hidden layer
     also takes the previous stage's last hidden features h_{k−1}, concatenated after its own.
     ``coords [N, in_features]`` (and ``previous [N, previous_features]``) → ``(g_k [N, out], h_k [N, hidden])``.
