@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # JupyterLab refuses to run as root without --allow-root (containers, Colab-like VMs).
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup lab test html browser clean
+.PHONY: setup lab test html browser sandbox clean
 
 setup: $(INSTALLED)
 
@@ -25,7 +25,11 @@ lab: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || bash .ci/install-chromium || echo "Chromium could not be installed: the browser tests will skip."
 
-test: setup browser
+# `nfteach grade` sandboxes each submission with bubblewrap; without it the grading tests skip and say why.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || bash .ci/install-bubblewrap || echo "bubblewrap could not be installed: the sandboxed grading tests will skip."
+
+test: setup browser sandbox
 	$(PY) -m pytest
 
 # Every chapter executed and rendered to a static page with its outputs, in site/ (open site/index.html).

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nfteach._checks import check_positive_int
+from nfteach._checks import check_finite, check_memory, check_positive_int
 
 BUNDLED_IMAGES = (
     "astronaut", "brick", "camera", "cat", "chelsea", "coffee", "coins", "grass", "gravel",
@@ -34,6 +34,7 @@ def grid(*sizes: int, bounds: tuple[float, float] = (-1.0, 1.0)) -> torch.Tensor
     for size in sizes:
         check_positive_int(f"grid: sizes {sizes!r}: each size", size)
     lo, hi = _check_bounds(bounds)
+    check_memory("grid", f"sizes {sizes} ({math.prod(sizes):,} points)", 3 * 4 * len(sizes) * math.prod(sizes))
     axes = [lo + (torch.arange(n, dtype=torch.float32) + 0.5) * (hi - lo) / n for n in sizes]
     mesh = torch.meshgrid(*axes, indexing="ij")
     return torch.stack(mesh, dim=-1).reshape(-1, len(sizes))  # [prod(sizes), d]
@@ -44,8 +45,8 @@ def _check_bounds(bounds: tuple[float, float]) -> tuple[float, float]:
         lo, hi = (float(b) for b in bounds)
     except (TypeError, ValueError):
         raise ValueError(f"grid: bounds must be a pair (lo, hi) of numbers, got {bounds!r}") from None
-    if not lo < hi:
-        raise ValueError(f"grid: bounds must satisfy lo < hi, got {bounds!r}")
+    if not -math.inf < lo < hi < math.inf:
+        raise ValueError(f"grid: bounds must be finite numbers with lo < hi, got {bounds!r}")
     return lo, hi
 
 
@@ -61,9 +62,16 @@ def image(name: str | Path = "camera", size: int | None = 128, gray: bool = True
 
     if size is not None:
         check_positive_int("image: size", size)
-    pixels = util.img_as_float(_load_pixels(name))
-    if pixels.ndim == 3 and pixels.shape[-1] == 4:
-        pixels = pixels[..., :3]
+        check_memory("image", f"size {size} ({size}² pixels)", 3 * 8 * size * size)
+    pixels = _load_pixels(name)
+    if pixels.ndim == 3 and pixels.shape[-1] in (2, 4):  # gray + alpha, RGB + alpha: the alpha is dropped
+        pixels = pixels[..., :-1]
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[-1] == 3)):
+        raise ValueError(f"image: expected a gray or RGB image (with or without alpha), got pixels of shape "
+                         f"{list(pixels.shape)} from {str(name)!r}")
+    pixels = util.img_as_float(pixels)
     if pixels.ndim == 3 and gray:
         pixels = color.rgb2gray(pixels)
     if pixels.ndim == 2:
@@ -91,7 +99,11 @@ def _load_pixels(name: str | Path) -> np.ndarray:
         )
     if not path.is_file():
         raise FileNotFoundError(f"image: no image file at {str(path)!r} (name={str(name)!r})")
-    return io.imread(path)
+    try:
+        return io.imread(path)
+    except Exception as error:  # imageio and Pillow raise several types for a file that is not an image
+        raise ValueError(f"image: cannot read {str(path)!r} as an image ({type(error).__name__}); expected a "
+                         "PNG, JPEG, TIFF, BMP or GIF file") from None
 
 
 def sinusoids(
@@ -110,12 +122,14 @@ def sinusoids(
     k = torch.as_tensor(freqs, dtype=torch.float32).reshape(-1)
     if k.numel() == 0:
         raise ValueError("sinusoids: freqs must hold at least one frequency, got an empty list")
+    check_finite("sinusoids: freqs", k)
     amplitude = _per_frequency("amps", amps, k, default=torch.ones_like(k))
     generator = torch.Generator().manual_seed(seed)
     random_phase = torch.rand(k.shape, generator=generator) * 2 * math.pi
     phase = _per_frequency("phases", phases, k, default=random_phase)
     if check_positive_int("sinusoids: n", n) < 2:
         raise ValueError(f"sinusoids: n must be at least 2, got {n!r}")
+    check_memory("sinusoids", f"n={n} samples of {k.numel()} sinusoids", 3 * 4 * n * k.numel())
     t = grid(n, bounds=(0.0, 1.0))  # [n, 1]
     y = (amplitude * torch.sin(2 * math.pi * k * t + phase)).sum(dim=1, keepdim=True)  # [n, 1]
     return t, y
@@ -129,6 +143,7 @@ def _per_frequency(name: str, values, freqs: torch.Tensor, default: torch.Tensor
         raise ValueError(
             f"sinusoids: {name} must have one value per frequency ({freqs.numel()}), got {values.numel()}"
         )
+    check_finite(f"sinusoids: {name}", values)
     return values
 
 

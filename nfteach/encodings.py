@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from nfteach._checks import check_coords, check_positive_int
+from nfteach._checks import check_coords, check_finite, check_positive_int, check_positive_number
 
 
 class PositionalEncoding(nn.Module):
@@ -49,8 +49,8 @@ class FourierFeatures(nn.Module):
         super().__init__()
         check_positive_int("in_features", in_features)
         check_positive_int("mapping_size", mapping_size)
-        if not scale > 0:
-            raise ValueError(f"FourierFeatures: scale must be > 0, got {scale!r}")
+        if not 0 < scale < math.inf:
+            raise ValueError(f"FourierFeatures: scale must be > 0 and finite, got {scale!r}")
         generator = torch.Generator().manual_seed(seed)
         self.register_buffer("B", scale * torch.randn(mapping_size, in_features, generator=generator))
         self.in_features = in_features
@@ -62,6 +62,7 @@ class FourierFeatures(nn.Module):
         B = torch.as_tensor(B, dtype=torch.float32)
         if B.ndim != 2:
             raise ValueError(f"FourierFeatures.from_matrix: B must be 2D [mapping_size, in_features], got {tuple(B.shape)}")
+        check_finite("FourierFeatures.from_matrix: B", B)
         mapping = cls(B.shape[1], B.shape[0], scale=1.0)
         mapping.B.copy_(B)
         return mapping
@@ -75,11 +76,12 @@ class FourierFeatures(nn.Module):
     def positional(cls, in_features: int, num_frequencies: int, scale: float) -> "FourierFeatures":
         """The paper's positional mapping: axis-aligned frequencies scale^(j/m), j = 0 … m−1, m = num_frequencies."""
         check_positive_int("num_frequencies", num_frequencies)
+        check_positive_number("FourierFeatures.positional: scale", scale)
         frequencies = scale ** (torch.arange(num_frequencies, dtype=torch.float32) / num_frequencies)
         return cls.from_matrix(torch.kron(frequencies[:, None], torch.eye(in_features)))
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        check_coords(coords, self.in_features, type(self).__name__)
+        check_coords(coords, self.in_features, type(self).__name__, self.B.dtype)
         projected = 2 * math.pi * coords @ self.B.T  # [N, mapping_size]
         return torch.cat([torch.cos(projected), torch.sin(projected)], dim=1)  # [N, 2 * mapping_size]
 

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from nfteach._checks import check_coords, check_positive_int, check_positive_number
+from nfteach._checks import check_coords, check_memory, check_positive_int, check_positive_number
 
 class _Shaped(nn.Module):
     """An activation with one shape parameter ``a`` (a width or an inverse width), as in Ramasinghe & Lucey (2022).
@@ -132,6 +132,7 @@ class MLP(nn.Module):
             raise ValueError(f"MLP: encoding takes {encoding.in_features} input features, the MLP {in_features}")
         self.encoding = encoding if encoding is not None else nn.Identity()
         widths = [getattr(encoding, "out_features", in_features)] + [hidden_features] * (hidden_layers + 1)
+        _check_size("MLP", widths + [out_features])
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(widths[:-1], widths[1:]):
             act = ACTIVATIONS[activation](a) if a is not None else ACTIVATIONS[activation]()
@@ -143,8 +144,14 @@ class MLP(nn.Module):
                 _baseline_init(layer.weight, activation)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        check_coords(coords, self.in_features, "MLP")
+        check_coords(coords, self.in_features, "MLP", self.net[-2].weight.dtype)
         return self.net(self.encoding(coords))  # [N, out_features]
+
+
+def _check_size(where: str, widths: list[int]) -> None:
+    """Refuse widths whose weights (float32) would not fit in this machine's memory."""
+    count = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(widths[:-1], widths[1:]))
+    check_memory(where, f"widths {widths} ({count:,} parameters)", 4 * count)
 
 
 def _baseline_init(weight: torch.Tensor, activation: str) -> None:
@@ -200,6 +207,9 @@ class Siren(nn.Module):
         check_positive_int("Siren: hidden_features", hidden_features)
         check_positive_int("Siren: hidden_layers", hidden_layers, allow_zero=True)
         check_positive_int("Siren: out_features", out_features)
+        check_positive_number("Siren: first_omega_0", first_omega_0)
+        check_positive_number("Siren: hidden_omega_0", hidden_omega_0)
+        _check_size("Siren", [in_features] + [hidden_features] * (hidden_layers + 1) + [out_features])
         layers: list[nn.Module] = [SineLayer(in_features, hidden_features, first_omega_0, is_first=True)]
         layers += [SineLayer(hidden_features, hidden_features, hidden_omega_0) for _ in range(hidden_layers)]
         if outermost_linear:
@@ -213,7 +223,7 @@ class Siren(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        check_coords(coords, self.in_features, "Siren")
+        check_coords(coords, self.in_features, "Siren", self.net[0].linear.weight.dtype)
         return self.net(coords)  # [N, out_features]
 
 

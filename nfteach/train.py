@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from nfteach._checks import check_positive_int, check_positive_number
+from nfteach._checks import check_positive_int, check_positive_number, check_tensor
 from nfteach.metrics import psnr_from_mse
 from nfteach.models import Siren
 
@@ -22,7 +22,11 @@ LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or grew over :data:`DIVERGED` times its first value."""
+
+
+DIVERGED = 1e3
+"""A loss this many times larger than the first one (or than the target's mean square) means the run diverged."""
 
 
 @dataclass
@@ -71,7 +75,8 @@ def fit(
     all N samples each step (full batch); otherwise each step draws ``batch_size`` random samples.
     Every ``log_every`` steps (default: 100 logs per run) the loss and PSNR (for ``data_range``) are logged
     and ``on_log(step, model)`` is called. A progress bar shows in a terminal or notebook unless
-    ``progress=False``. A NaN or infinite loss raises :class:`TrainingDiverged`.
+    ``progress=False``. A NaN or infinite loss, or one that grows over 1000 times its first value, raises
+    :class:`TrainingDiverged`; NaN or infinity in ``coords`` or ``target`` is refused before training.
     ``final_lr`` decays the learning rate exponentially from ``lr`` at the first step to ``final_lr`` at the last.
     ``live=True`` (or a :class:`LiveView`, e.g. one that previews the current image) redraws the loss and PSNR
     curves in the notebook every few seconds instead of the progress bar, and leaves the final curve as output.
@@ -80,15 +85,20 @@ def fit(
     """
     steps = check_positive_int("fit: steps", steps)
     check_positive_number("fit: lr", lr)
-    _check_samples(coords, target)
+    check_positive_number("fit: data_range", data_range)
+    parameter = _first_parameter(model, "fit")
+    _check_samples(coords, target, parameter.dtype)
     if batch_size is not None:
         check_positive_int("fit: batch_size", batch_size)
-    log_every = check_positive_int("fit: log_every", log_every or max(1, steps // 100))
+    log_every = check_positive_int("fit: log_every", max(1, steps // 100) if log_every is None else log_every)
+    if loss_fn is None:
+        _check_output(model, coords, target, parameter.device)
     loss_fn = loss_fn or mse_loss
-    device = next(model.parameters()).device
+    device = parameter.device
     coords, target = coords.to(device), target.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    decay = (check_positive_number("fit: final_lr", final_lr) / lr) ** (1 / max(1, steps - 1)) if final_lr else 1.0
+    decay = 1.0 if final_lr is None else (check_positive_number("fit: final_lr", final_lr) / lr) ** (1 / max(1, steps - 1))
+    limit = math.inf
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=decay)
     generator = torch.Generator(device=device).manual_seed(seed)
     history = History()
@@ -104,11 +114,15 @@ def fit(
             index = torch.randint(len(coords), (batch_size,), device=device, generator=generator)
             batch_coords, batch_target = coords[index], target[index]
         loss = loss_fn(model, batch_coords, batch_target)
-        if not torch.isfinite(loss):
+        value = loss.item()
+        if not math.isfinite(value) or value > limit:
+            grew = f" (over {DIVERGED:g} times its first value)" if math.isfinite(value) else ""
             raise TrainingDiverged(
-                f"fit: the loss became {loss.item()} at step {step} of {steps} with lr={lr:g}; "
+                f"fit: the loss became {value:.3g}{grew} at step {step} of {steps} with lr={lr:g}; "
                 f"the run diverged: try a lower learning rate, e.g. lr={lr / 10:g}"
             )
+        if step == 1:
+            limit = DIVERGED * max(value, float(target.detach().double().square().mean()), 1e-12)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -133,15 +147,40 @@ def _log(history: History, step: int, loss: float, data_range: float, seconds: f
     history.seconds.append(seconds)
 
 
-def _check_samples(coords: torch.Tensor, target: torch.Tensor) -> None:
+def _first_parameter(model: nn.Module, where: str) -> torch.Tensor:
+    """The model's first parameter (its device and dtype are the model's), or a ValueError."""
+    parameter = next(model.parameters(), None) if isinstance(model, nn.Module) else None
+    if parameter is None:
+        raise ValueError(f"{where}: model must be an nn.Module with parameters to train, got "
+                         f"{type(model).__name__}{' without parameters' if isinstance(model, nn.Module) else ''}")
+    return parameter
+
+
+def _check_samples(coords: torch.Tensor, target: torch.Tensor, dtype: torch.dtype) -> None:
     for name, value in (("coords", coords), ("target", target)):
-        if not isinstance(value, torch.Tensor) or value.ndim != 2:
-            got = list(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-            raise ValueError(f"fit: {name} must be a 2D tensor [N, features], got {got}")
+        check_tensor(value, f"fit: {name}", "[N, features]")
+        if value.ndim != 2:
+            raise ValueError(f"fit: {name} must be a 2D tensor [N, features], got {list(value.shape)}")
+        if value.dtype != dtype:
+            raise ValueError(f"fit: {name} must have the model's dtype {dtype}, got {value.dtype}: use {name}.to({dtype})")
+        bad = int((~torch.isfinite(value)).sum())
+        if bad:
+            raise ValueError(f"fit: {name} must be finite numbers, got {bad} NaN or infinite value(s) of "
+                             f"{value.numel()}: the data is broken, not the training; check where it came from")
     if len(coords) != len(target):
         raise ValueError(
             f"fit: coords and target must hold the same number of samples, got {len(coords)} and {len(target)}"
         )
+
+
+def _check_output(model: nn.Module, coords: torch.Tensor, target: torch.Tensor, device: torch.device) -> None:
+    """The model's output for two samples must have the target's shape (no silent broadcasting in the MSE)."""
+    with torch.no_grad():
+        output = model(coords[:2].to(device))
+    if not isinstance(output, torch.Tensor) or output.shape[1:] != target.shape[1:]:
+        got = list(output.shape[1:]) if isinstance(output, torch.Tensor) else type(output).__name__
+        raise ValueError(f"fit: the model's output must have the target's shape [N, {', '.join(map(str, target.shape[1:]))}]"
+                         f", got [N, {', '.join(map(str, got))}] per sample: give the model out_features={target.shape[1]}")
 
 
 def _can_show_progress() -> bool:
@@ -200,7 +239,9 @@ def _in_notebook() -> bool:
 @torch.no_grad()
 def predict(model: nn.Module, coords: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
     """model(coords) without gradients, in chunks of ``batch_size`` rows, returned on the CPU."""
-    device = next(model.parameters()).device
+    check_tensor(coords, "predict: coords", "[N, features]")
+    check_positive_int("predict: batch_size", batch_size)
+    device = _first_parameter(model, "predict").device
     was_training = model.training
     model.eval()
     chunks = [model(chunk.to(device)).cpu() for chunk in coords.split(batch_size)]

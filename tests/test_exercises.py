@@ -126,3 +126,38 @@ def test_running_an_exercise_does_not_count_as_an_edit(tmp_path):
 def test_generate_needs_solutions(tmp_path):
     with pytest.raises(FileNotFoundError, match="solutions"):
         generate(tmp_path)
+
+
+@pytest.mark.parametrize("source", [
+    f"def double(x):\n    ## BEGIN SOLUTION\n    return 2 * x\n    {END}",  # one hash short
+    "def double(x):\n    ### Begin Solution\n    return 2 * x\n    ### End Solution",  # another case
+    f"def double(x):\n    ###BEGIN SOLUTION\n    return 2 * x\n    {END}",  # no space
+    f"def double(x):\n    {BEGIN}\n    return 2 * x\n    ## END SOLUTION",  # a mistyped END
+    f"def double(x):\n    {BEGIN}\n    return 2 * x",  # BEGIN without END
+    "def double(x):\n    return 2 * x",  # an answer cell without markers
+])
+def test_the_generator_refuses_what_it_cannot_parse_and_writes_nothing(tmp_path, capsys, source):
+    _solution(tmp_path / "solutions" / "08_fine.ipynb")
+    _solution(tmp_path / "solutions" / "09_demo.ipynb")
+    notebook = nbformat.read(tmp_path / "solutions" / "09_demo.ipynb", as_version=4)
+    notebook.cells[0].source = source
+    notebook.cells[0].metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "09-a", "locked": False}
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell("# Demo"))
+    nbformat.write(notebook, tmp_path / "solutions" / "09_demo.ipynb")
+    for extra in ([], ["--check"]):
+        assert cli.main(["exercises", "--root", str(tmp_path), *extra]) == 2
+        error = capsys.readouterr().err
+        assert "solutions/09_demo.ipynb, cell 2" in error and "nothing was written" in error
+    assert not (tmp_path / "exercises").exists()
+
+
+def test_markers_in_a_markdown_cell_are_refused(tmp_path):
+    _solution(tmp_path / "solutions" / "09_demo.ipynb")
+    notebook = nbformat.read(tmp_path / "solutions" / "09_demo.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(f"{BEGIN}\nThe answer is 42.\n{END}"))
+    with pytest.raises(ValueError, match="cell 2: solution markers in a markdown cell"):
+        make_exercise(notebook, "09_demo")
+
+
+def test_an_ordinary_comment_about_the_solution_is_not_a_marker():
+    assert strip_solutions("# at the end, the solution is exact\nx = 1") == ("# at the end, the solution is exact\nx = 1", False)

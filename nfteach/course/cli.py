@@ -43,7 +43,11 @@ def _colab(args: argparse.Namespace) -> int:
 def _exercises(args: argparse.Namespace) -> int:
     from nfteach.course import exercises
 
-    outcomes = exercises.generate(Path(args.root), force=args.force, check=args.check)
+    try:
+        outcomes = exercises.generate(Path(args.root), force=args.force, check=args.check)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"nfteach exercises: {error}; nothing was written", file=sys.stderr)
+        return 2
     for outcome in outcomes:
         relative = outcome.path.relative_to(Path(args.root)).as_posix()
         if outcome.action == "written":
@@ -56,14 +60,53 @@ def _exercises(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from nfteach.course import grading
+    from nfteach.course import grading, sandbox
 
-    reports = grading.grade(args.submissions, Path(args.solutions), args.timeout, log=_log)
+    try:
+        limits = sandbox.Limits(memory=int(args.memory * 2**30), seconds=args.time_limit)
+        settings = grading.Settings(args.timeout, limits, args.jobs or grading.default_jobs(limits), not args.no_sandbox)
+        shard_of = grading.parse_shard(args.shard) if args.shard else None
+        if args.no_sandbox:
+            _log("nfteach grade: --no-sandbox: the students' code runs with your permissions")
+        reports = grading.grade(args.submissions, Path(args.solutions), settings, shard_of=shard_of,
+                                out=Path(args.out) if args.out else None, log=_log)
+    except grading.GradingError as error:
+        print(f"nfteach grade: {error}", file=sys.stderr)
+        return 2
     print(grading.table(reports))
+    if args.no_sandbox:
+        print("graded WITHOUT a sandbox (--no-sandbox)")
     if args.out:
-        grading.write_csv(reports, Path(args.out))
         print(f"wrote {args.out}")
     return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from nfteach.course import grading
+
+    try:
+        count = grading.merge([Path(p) for p in args.reports], Path(args.out))
+    except grading.GradingError as error:
+        print(f"nfteach grade merge: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: {count} submissions from {len(args.reports)} reports")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    if not text.lstrip("-").isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number > 0, got {text!r}")
+    return int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
 
 
 def _html(args: argparse.Namespace) -> int:
@@ -98,9 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     make.set_defaults(run=_exercises)
     grade = verbs.add_parser("grade", help="run submitted notebooks in fresh kernels and score their check cells")
     grade.add_argument("submissions", nargs="+", help="submitted notebooks, or folders of them")
-    grade.add_argument("--out", help="also write the report as CSV to this file")
-    grade.add_argument("--timeout", type=int, default=120, help="seconds each cell may run (default: 120)")
+    grade.add_argument("--out", help="also write the report as CSV to this file (a row as each submission finishes)")
+    grade.add_argument("--timeout", type=_positive_int, default=120, help="seconds each cell may run (default: 120)")
+    grade.add_argument("--time-limit", type=_positive_float, default=900,
+                       help="seconds each submission may run in all (default: 900)")
+    grade.add_argument("--memory", type=_positive_float, default=4, help="GiB of memory per submission (default: 4)")
     grade.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
+    grade.add_argument("--jobs", type=_positive_int, help="submissions graded in parallel (default: what the cores "
+                                                          "and memory allow)")
+    grade.add_argument("--shard", help="grade only shard i of n (e.g. 2/4); join the CSVs with `nfteach grade merge`")
+    grade.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap: the students' code runs "
+                                                                 "with your permissions (said in the report)")
     grade.set_defaults(run=_grade)
     page = verbs.add_parser("html", help="execute the chapters and render each to a static HTML page with its outputs")
     page.add_argument("paths", nargs="*", help="notebooks to render (default: notebooks/*.ipynb)")
@@ -111,7 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def merge_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nfteach grade merge", description="Join the CSV reports of several shards.")
+    parser.add_argument("reports", nargs="+", help="the shards' CSV reports")
+    parser.add_argument("--out", required=True, help="the joined CSV report")
+    parser.set_defaults(run=_merge)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:2] == ["grade", "merge"]:  # `nfteach grade merge a.csv b.csv --out all.csv`
+        args = merge_parser().parse_args(argv[2:])
+        return args.run(args)
     args = build_parser().parse_args(argv)
     return args.run(args)
 

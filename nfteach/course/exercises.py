@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,14 +28,22 @@ MAY_RAISE_TAG = "exercise-may-raise"
 """Tag, in a solution, of a cell that uses the student's answers: it becomes ``raises-exception`` in the exercise."""
 
 
+_MARKER_LIKE = re.compile(r"#+\s*(begin|end)[\s_-]*solution", re.IGNORECASE)
+"""A comment that looks like a marker (``## BEGIN SOLUTION``, ``### Begin Solution``…): refused unless exact."""
+
+
 def strip_solutions(source: str, where: str = "cell") -> tuple[str, bool]:
     """``source`` with each solution block replaced by the stub; also whether it had a block.
 
-    The stub takes the indentation of the ``### BEGIN SOLUTION`` line. An unclosed block is an error.
+    The stub takes the indentation of the ``### BEGIN SOLUTION`` line. An unclosed block, or a line that looks
+    like a marker but is not exactly one, is a ValueError: the generator never guesses, so never publishes an answer.
     """
     lines, out, inside, found = source.splitlines(), [], False, False
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         marker = line.strip()
+        if marker not in (BEGIN, END) and _MARKER_LIKE.match(marker):
+            raise ValueError(f"{where}, line {number}: {marker!r} looks like a solution marker but is not "
+                             f"{BEGIN!r} or {END!r} exactly")
         if marker == BEGIN:
             if inside:
                 raise ValueError(f"{where}: {BEGIN!r} inside another solution block")
@@ -62,20 +71,31 @@ def content_hash(notebook: nbformat.NotebookNode) -> str:
 
 
 def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
-    """The exercise notebook ``exercises/<name>.ipynb`` generated from a solution notebook."""
+    """The exercise notebook ``exercises/<name>.ipynb`` generated from a solution notebook.
+
+    A ValueError names the solution and its cell (counted from 1, as a reader counts them) when a cell's
+    markers cannot be parsed, or when a cell marked as an answer (nbgrader ``solution: true``) has no markers.
+    """
     exercise = copy.deepcopy(solution)
+    number = {id(cell): index for index, cell in enumerate(exercise.cells, 1)}
     body = [cell for cell in exercise.cells if colab.HEADER_TAG not in cell.metadata.get("tags", [])]
     old_header = [cell for cell in exercise.cells if colab.HEADER_TAG in cell.metadata.get("tags", [])]
     header = colab.header_cells(f"exercises/{name}.ipynb")
     for index, cell in enumerate(header):
         cell.id = old_header[index].id if index < len(old_header) else f"nfteach-colab-{index}"
-    for index, cell in enumerate(body):
+    for cell in body:
         tags = [tag for tag in cell.metadata.get("tags", []) if tag != MAY_RAISE_TAG]
         may_raise = MAY_RAISE_TAG in cell.metadata.get("tags", [])
+        where = f"solutions/{name}.ipynb, cell {number[id(cell)]}"
         if cell.cell_type == "code":
-            cell.source, has_solution = strip_solutions(cell.source, f"solutions/{name}.ipynb, cell {index}")
+            cell.source, has_solution = strip_solutions(cell.source, where)
             cell.outputs, cell.execution_count = [], None
             may_raise = may_raise or has_solution
+            if cell.metadata.get("nbgrader", {}).get("solution") and not has_solution:
+                raise ValueError(f"{where}: an answer cell (nbgrader solution: true) without {BEGIN!r} … {END!r} "
+                                 "markers: its whole answer would be published")
+        elif any(_MARKER_LIKE.match(line.strip()) for line in cell.source.splitlines()):
+            raise ValueError(f"{where}: solution markers in a {cell.cell_type} cell: only code cells can hold answers")
         if may_raise and "raises-exception" not in tags:
             tags.append("raises-exception")
         if tags:
@@ -113,16 +133,17 @@ def generate(root: Path, force: bool = False, check: bool = False) -> list[Outco
     """Regenerate ``root/exercises`` from ``root/solutions``.
 
     An exercise a person edited since it was generated is skipped unless ``force``. With ``check``
-    nothing is written: an exercise that would change is reported "stale".
+    nothing is written: an exercise that would change is reported "stale". A solution the generator cannot
+    parse raises ValueError (see :func:`make_exercise`) before any exercise is written.
     """
     root = Path(root)
     solutions = sorted((root / "solutions").glob("*.ipynb"))
     if not solutions:
         raise FileNotFoundError(f"no solution notebooks in {root / 'solutions'}: run `nfteach exercises` from the repository root")
-    outcomes = []
-    for solution_path in solutions:
+    texts = {path: render(make_exercise(nbformat.read(path, as_version=4), path.stem)) for path in solutions}
+    outcomes = []  # every solution parsed above before anything is written: a bad one writes nothing
+    for solution_path, text in texts.items():
         target = root / "exercises" / solution_path.name
-        text = render(make_exercise(nbformat.read(solution_path, as_version=4), solution_path.stem))
         if target.is_file() and target.read_text(encoding="utf-8") == text:
             outcomes.append(Outcome(target, "unchanged"))
         elif check:
