@@ -165,7 +165,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     reported), in order."""
     files = []
     for path in map(Path, paths):
-        if path.is_dir() and not path.is_symlink():
+        if path.is_dir():  # a folder you name may be a link; links inside it are reported, not followed
             files += sorted(p for p in path.iterdir() if p.name.endswith(".ipynb"))
         else:
             files.append(path)
@@ -262,7 +262,7 @@ class Run:
     outcome: sandbox.Outcome | None = None
 
 
-def execute(submission: Submission, settings: Settings, hidden: list[Path], threads: int = 1) -> Run:
+def execute(submission: Submission, settings: Settings, hidden: list[Path]) -> Run:
     """Run a submission in a fresh sandbox and collect its recordings and events (no verdicts here)."""
     notebook = submission.notebook
     cells = _check_cells(notebook, submission.tasks)
@@ -278,7 +278,7 @@ def execute(submission: Submission, settings: Settings, hidden: list[Path], thre
         (workdir / "job.json").write_text(json.dumps({"notebook": "submission.ipynb", "timeout": settings.timeout}))
         runner = str(Path(__file__).with_name("runner.py"))  # run as a script: it needs no torch
         outcome = sandbox.run([sys.executable, runner, str(workdir)], workdir, hidden=hidden,
-                              limits=settings.limits, sandbox=settings.use_sandbox, threads=threads)
+                              limits=settings.limits, sandbox=settings.use_sandbox)
         recordings: dict[int, tuple[dict, dict] | str] = {}
         for index in cells:
             try:
@@ -343,6 +343,9 @@ def score(submission: Submission, run: Run, settings: Settings) -> Report:
     notes = [report.note] if report.note else []
     if stop is not None:
         notes.append(str(stop.get("reason", ""))[:300])
+    if not run.events and run.outcome is not None and not run.outcome.timed_out:
+        last = (run.outcome.stderr.strip().splitlines() or ["no message"])[-1]
+        notes.append(f"the notebook could not be started (exit code {run.outcome.returncode}): {last[:200]}")
     if run.outcome is not None and run.outcome.timed_out:
         notes.append(f"stopped after the limit of {settings.limits.seconds:g} s per submission")
     if not settings.use_sandbox:
@@ -370,9 +373,11 @@ def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Sett
     With ``out`` each row is written to that CSV as soon as its submission is graded.
     """
     settings = settings or Settings()
+    known = load_solutions(solutions)
+    if out is not None:
+        CsvReport.check(Path(out))
     if settings.use_sandbox and sandbox.problem():
         raise GradingError(sandbox.problem())
-    known = load_solutions(solutions)
     files = discover(paths)
     if shard_of is not None:
         files = shard(files, *shard_of)
@@ -380,8 +385,6 @@ def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Sett
     columns = list(dict.fromkeys(task.id for s in submissions for task in s.tasks))
     writer = CsvReport(Path(out), columns) if out is not None else None
     hidden = [Path(solutions), *{p.parent for p in files}, *files, *([Path(out)] if out is not None else [])]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    threads = max(1, cores // settings.jobs)
     reports: dict[int, Report] = {}
 
     def finish(position: int, report: Report) -> None:
@@ -401,7 +404,7 @@ def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Sett
                     report.results = {t.id: Result("error", "the notebook could not be read (see note)") for t in submission.tasks}
                     finish(position, report)
                 else:
-                    running[pool.submit(_timed, execute, submission, settings, hidden, threads)] = position
+                    running[pool.submit(_timed, execute, submission, settings, hidden)] = position
             for future in as_completed(running):
                 position, submission = running[future], submissions[running[future]]
                 try:
@@ -446,10 +449,7 @@ class CsvReport:
     """The CSV report, opened (so a bad path fails) before grading and written a row at a time."""
 
     def __init__(self, path: Path, columns: list[str]):
-        if path.is_dir():
-            raise GradingError(f"--out {path} is a folder: give a file name, e.g. {path / 'grades.csv'}")
-        if not path.parent.is_dir():
-            raise GradingError(f"--out {path}: the folder {path.parent} does not exist")
+        self.check(path)
         try:
             self.handle = open(path, "w", newline="", encoding="utf-8")
         except OSError as error:
@@ -458,6 +458,16 @@ class CsvReport:
         self.writer = csv.writer(self.handle)
         self.writer.writerow([csv_cell(c) for c in HEAD + columns + TAIL])
         self.handle.flush()
+
+    @staticmethod
+    def check(path: Path) -> None:
+        """GradingError unless a report can be written at ``path`` (checked before any grading)."""
+        if path.is_dir():
+            raise GradingError(f"--out {path} is a folder: give a file name, e.g. {path / 'grades.csv'}")
+        if not path.parent.is_dir():
+            raise GradingError(f"--out {path}: the folder {path.parent} does not exist")
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise GradingError(f"--out {path}: you may not write there")
 
     def write(self, report: Report) -> None:
         cells = [str(report.results[c]) if c in report.results else "" for c in self.columns]

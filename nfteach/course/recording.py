@@ -23,6 +23,9 @@ import torch
 MAX_BYTES = 64 * 2**20
 """A recording larger than this is refused unread."""
 _MAX_ITEMS, _MAX_DEPTH, _MAX_TEXT = 64, 4, 500
+_DTYPES = {str(d).removeprefix("torch."): d for d in (torch.float16, torch.float32, torch.float64, torch.complex64,
+                                                     torch.complex128, torch.uint8, torch.int8, torch.int16,
+                                                     torch.int32, torch.int64, torch.bool, torch.bfloat16)}
 
 
 class RecordingError(Exception):
@@ -66,7 +69,9 @@ def _decode(data: dict, arrays) -> object:
         array = np.array(arrays[str(data["key"])])
         if kind == "ndarray":
             return array
-        tensor = torch.from_numpy(array).to(getattr(torch, str(data["dtype"])))
+        if str(data["dtype"]) not in _DTYPES:
+            raise RecordingError(f"a tensor of an unexpected dtype {str(data['dtype'])[:40]!r}")
+        tensor = torch.from_numpy(array).to(_DTYPES[str(data["dtype"])])
         return tensor.requires_grad_() if data["requires_grad"] and (tensor.is_floating_point() or tensor.is_complex()) else tensor
     if kind in ("tuple", "list"):
         items = [_decode(item, arrays) for item in data["items"]]

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -103,16 +104,19 @@ def bwrap_command(argv: list[str], workdir: Path, hidden: list[Path]) -> list[st
     return command + ["--", *argv]
 
 
-def environment(threads: int) -> dict[str, str]:
-    """The environment of a graded run: none of the instructor's variables (tokens, keys) but the paths."""
+def environment() -> dict[str, str]:
+    """The environment of a graded run: none of the instructor's variables (tokens, keys) but the paths.
+
+    One PyTorch thread per kernel: parallel jobs use the cores, and on a shared machine a kernel's second
+    thread slows a small fit several times over.
+    """
     keep = {name: os.environ[name] for name in ("PATH", "PYTHONPATH", "VIRTUAL_ENV", "LANG") if name in os.environ}
     return {**keep, "HOME": os.path.expanduser("~"), "TMPDIR": "/tmp", "NFTEACH_PROGRESS": "0", "NFTEACH_STRICT": "0",
-            "MPLBACKEND": "agg", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+            "MPLBACKEND": "agg", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1"}
 
 
-def run(argv: list[str], workdir: Path, *, hidden: list[Path], limits: Limits, sandbox: bool = True,
-        threads: int = 1) -> Outcome:
+def run(argv: list[str], workdir: Path, *, hidden: list[Path], limits: Limits, sandbox: bool = True) -> Outcome:
     """Run ``argv`` (a Python command) in ``workdir``, sandboxed unless ``sandbox=False``; always returns.
 
     Past ``limits.seconds`` the run is killed (with everything it started: the whole PID namespace in the
@@ -122,8 +126,8 @@ def run(argv: list[str], workdir: Path, *, hidden: list[Path], limits: Limits, s
                *argv]
     command = bwrap_command(limited, workdir, hidden) if sandbox else limited
     start = time.monotonic()
-    with open(workdir / "stderr.txt", "wb") as stderr:
-        process = subprocess.Popen(command, cwd=workdir, env=environment(threads), stdin=subprocess.DEVNULL,
+    with tempfile.TemporaryFile() as stderr:  # outside the working copy: the run cannot swap it for a link
+        process = subprocess.Popen(command, cwd=workdir, env=environment(), stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
         try:
             process.wait(timeout=limits.seconds)
@@ -132,9 +136,8 @@ def run(argv: list[str], workdir: Path, *, hidden: list[Path], limits: Limits, s
             timed_out = True
         finally:
             _kill_group(process)
-    with open(workdir / "stderr.txt", "rb") as handle:
-        handle.seek(max(0, os.path.getsize(workdir / "stderr.txt") - 4000))
-        tail = handle.read().decode("utf-8", "replace")
+        stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - 4000))
+        tail = stderr.read().decode("utf-8", "replace")
     return Outcome(process.returncode, timed_out, time.monotonic() - start, tail)
 
 

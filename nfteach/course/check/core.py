@@ -3,8 +3,9 @@ and the comparisons every chapter's checks share (each chapter's checks live in 
 
 Each check runs the student's function on small inputs and compares it numerically with the kit's own
 implementation (``nfteach.encodings``, ``nfteach.spectral``, …); it never prints the reference code.
-A check returns a :class:`Verdict` (truthy when passed) and keeps it for :mod:`nfteach.course.grading`, which
-reads verdicts from the kernel rather than from printed text. With the environment variable
+A check returns a :class:`Verdict` (truthy when passed). :mod:`nfteach.course.grading` never trusts a verdict
+made in the student's kernel: it runs the same check again in its own process on the outputs recorded there.
+With the environment variable
 ``NFTEACH_STRICT=1`` (e.g. under nbgrader's autograder) a failed check raises ``AssertionError``.
 """
 
