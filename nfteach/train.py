@@ -48,7 +48,9 @@ class History:
 
 
 def mse_loss(model: nn.Module, coords: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return torch.mean((model(coords) - target) ** 2)
+    output = model(coords)
+    _check_output(output, target)
+    return torch.mean((output - target) ** 2)
 
 
 def fit(
@@ -91,8 +93,6 @@ def fit(
     if batch_size is not None:
         check_positive_int("fit: batch_size", batch_size)
     log_every = check_positive_int("fit: log_every", max(1, steps // 100) if log_every is None else log_every)
-    if loss_fn is None:
-        _check_output(model, coords, target, parameter.device)
     loss_fn = loss_fn or mse_loss
     device = parameter.device
     coords, target = coords.to(device), target.to(device)
@@ -173,12 +173,10 @@ def _check_samples(coords: torch.Tensor, target: torch.Tensor, dtype: torch.dtyp
         )
 
 
-def _check_output(model: nn.Module, coords: torch.Tensor, target: torch.Tensor, device: torch.device) -> None:
-    """The model's output for two samples must have the target's shape (no silent broadcasting in the MSE)."""
-    with torch.no_grad():
-        output = model(coords[:2].to(device))
+def _check_output(output: torch.Tensor, target: torch.Tensor) -> None:
+    """The model's output must have the target's shape (no silent broadcasting in the MSE)."""
     if not isinstance(output, torch.Tensor) or output.shape[1:] != target.shape[1:]:
-        got = list(output.shape[1:]) if isinstance(output, torch.Tensor) else type(output).__name__
+        got = list(output.shape[1:]) if isinstance(output, torch.Tensor) else [type(output).__name__]
         raise ValueError(f"fit: the model's output must have the target's shape [N, {', '.join(map(str, target.shape[1:]))}]"
                          f", got [N, {', '.join(map(str, got))}] per sample: give the model out_features={target.shape[1]}")
 

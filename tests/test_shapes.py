@@ -121,7 +121,7 @@ def test_sampling_uniform_box_and_near_surface_spread():
 
 
 @pytest.mark.parametrize("bad, message", [
-    (lambda: shapes.sphere(-1), "radius must be a positive number"),
+    (lambda: shapes.sphere(-1), "radius must be a positive (finite )?number"),
     (lambda: shapes.box([0.3, 0.2, 0.1, 0.4]), "half_sizes must be 2 or 3"),
     (lambda: shapes.union(shapes.sphere(0.5), shapes.circle(0.5)), "same dimension"),
     (lambda: shapes.union(shapes.sphere(0.5), shapes.sphere(0.2), k=-0.1), "k must be a smoothing radius"),
