@@ -244,6 +244,19 @@ def grid_triangles(resolution: int) -> torch.Tensor:
     return torch.cat([torch.stack([a, b, d], -1).reshape(-1, 3), torch.stack([a, d, c], -1).reshape(-1, 3)])
 
 
+def triangle_jacobians(uv: torch.Tensor, points: torch.Tensor, triangles: torch.Tensor) -> torch.Tensor:
+    """The Jacobian of the piecewise-linear map uv → points on each triangle: J = [p_b − p_a, p_c − p_a] ·
+    [uv_b − uv_a, uv_c − uv_a]⁻¹. ``uv [V, 2]``, ``points [V, 3]``, ``triangles [T, 3]`` → ``[T, 3, 2]``
+    (differentiable in the points: the distortion of a mapped grid, without autograd through the network)."""
+    if uv.shape[1:] != (2,) or points.shape[1:] != (3,) or len(uv) != len(points):
+        raise ValueError(f"triangle_jacobians: expected uv [V, 2] and points [V, 3], got {list(uv.shape)} and "
+                         f"{list(points.shape)}")
+    corners_uv, corners = uv[triangles].to(points), points[triangles]  # [T, 3, 2], [T, 3, 3]
+    edges_uv = torch.stack([corners_uv[:, 1] - corners_uv[:, 0], corners_uv[:, 2] - corners_uv[:, 0]], -1)  # [T, 2, 2]
+    edges = torch.stack([corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]], -1)  # [T, 3, 2]
+    return edges @ torch.linalg.inv(edges_uv)
+
+
 def flipped_fraction(vertices: torch.Tensor, triangles: torch.Tensor, normals: torch.Tensor) -> float:
     """Fraction of triangles whose normal (b − a) × (c − a) points against the surface normal at their centroid,
     counted against the map's majority orientation (a map may reverse orientation everywhere; that is no fold).

@@ -1,0 +1,146 @@
+"""The projects' room (notebooks/projects/): data, training loops and figures behind the five starters' baselines.
+
+Each section serves one starter; the metrics they report live in :mod:`nfteach.metrics`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+import trimesh
+from scipy.spatial import cKDTree
+from tqdm.auto import tqdm
+
+from nfteach.data import grid, image
+from nfteach.mesh import contains, surface_samples
+from nfteach.metrics import patch_swd
+from nfteach.shapes import smooth_min_all
+from nfteach.train import TrainingDiverged, _can_show_progress
+
+
+def optimise(loss_fn: Callable[[int], torch.Tensor], parameters: Iterable[torch.nn.Parameter], steps: int,
+             lr: float, desc: str = "fit") -> list[float]:
+    """Adam on ``loss_fn(step)`` for ``steps`` steps (the loss may draw new samples each step); returns the losses.
+
+    For fits whose loss is not a per-sample regression (:func:`nfteach.train.fit` covers those). A NaN or
+    infinite loss raises :class:`~nfteach.train.TrainingDiverged`."""
+    optimizer = torch.optim.Adam(list(parameters), lr=lr)
+    losses = []
+    for step in tqdm(range(steps), desc=desc, leave=False, disable=not _can_show_progress()):
+        loss = loss_fn(step)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"{desc}: the loss became {loss.item()} at step {step} of {steps} with lr={lr:g}; "
+                                   f"try a lower learning rate, e.g. lr={lr / 10:g}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+# --- project 2: texture synthesis ---------------------------------------------------------------------------
+
+
+def texture_crops(name: str = "gravel", exemplar_size: int = 64, output_size: int = 128,
+                  resolution: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """A scikit-image texture at ``resolution``²: the exemplar (its top-left ``exemplar_size``² corner) and,
+    as the reference a perfect synthesis would match, an ``output_size``² crop from the opposite corner
+    (disjoint from the exemplar). Both ``[H, W]`` in [0, 1]."""
+    full = image(name, size=resolution)[..., 0]
+    if exemplar_size + output_size > resolution:
+        raise ValueError(f"texture_crops: exemplar ({exemplar_size}) and reference ({output_size}) must fit side "
+                         f"by side in the {resolution}² image")
+    return full[:exemplar_size, :exemplar_size], full[-output_size:, -output_size:]
+
+
+def shuffled(texture: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """The texture's pixels in random order: the same histogram with no structure (the metrics' ceiling)."""
+    order = torch.randperm(texture.numel(), generator=torch.Generator().manual_seed(seed))
+    return texture.flatten()[order].reshape(texture.shape)
+
+
+def tiled(exemplar: torch.Tensor, size: int) -> torch.Tensor:
+    """The exemplar repeated side by side and cropped to ``size``²: the naive baseline."""
+    reps = -(-size // exemplar.shape[0]), -(-size // exemplar.shape[1])
+    return exemplar.repeat(*reps)[:size, :size]
+
+
+def render_texture(field: torch.nn.Module, size: int, offset: tuple[int, int] = (0, 0),
+                   window: int | None = None) -> torch.Tensor:
+    """The field on the ``size``² pixel grid over [−1, 1]² (or a ``window``² part of it at pixel ``offset``) → [H, W]."""
+    xy = grid(size, size).reshape(size, size, 2)
+    if window is not None:
+        xy = xy[offset[0]:offset[0] + window, offset[1]:offset[1] + window]
+    device = next(field.parameters()).device
+    return field(xy.reshape(-1, 2).to(device)).reshape(xy.shape[:2])
+
+
+def fit_texture_field(field: torch.nn.Module, exemplar: torch.Tensor, size: int, steps: int, lr: float = 1e-2,
+                      window: int = 64, seed: int = 0) -> list[float]:
+    """Fit a 2D field so that its patches look like the exemplar's: each step renders a random ``window``² part of
+    the ``size``² output and takes :func:`~nfteach.metrics.patch_swd` to the exemplar as the loss (new patches and
+    projections every step). Returns the losses."""
+    generator = torch.Generator().manual_seed(seed)
+    exemplar = exemplar.to(next(field.parameters()).device)
+
+    def loss(step: int) -> torch.Tensor:
+        offset = torch.randint(0, size - window + 1, (2,), generator=generator).tolist()
+        return patch_swd(render_texture(field, size, offset, window), exemplar, count=512, projections=32,
+                         seed=seed + 7 * step)
+
+    return optimise(loss, field.parameters(), steps, lr, desc="texture field")
+
+
+# --- project 4: surface parametrisation ---------------------------------------------------------------------
+
+
+def uv_grid(resolution: int) -> torch.Tensor:
+    """The ``resolution``² vertices of [0, 1]², u along a row, v down the rows (the order of
+    :func:`~nfteach.metrics.grid_triangles`) → ``[resolution², 2]``."""
+    axis = torch.linspace(0, 1, resolution)
+    return torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)
+
+
+def latitude_longitude(uv: torch.Tensor, radius: float, resolution: int) -> torch.Tensor:
+    """The classic map of the sphere: longitude 2πu, colatitude θ from v, stopping half a grid row short of
+    each pole (at a pole a whole row of the grid would collapse to one point) → ``[N, 3]``."""
+    margin = 0.5 / (resolution - 1)
+    theta, phi = torch.pi * (margin + (1 - 2 * margin) * uv[:, 1]), 2 * torch.pi * uv[:, 0]
+    return radius * torch.stack([theta.sin() * phi.cos(), theta.sin() * phi.sin(), theta.cos()], -1)
+
+
+# --- project 5: composing primitives ------------------------------------------------------------------------
+
+
+def mesh_sdf_samples(target: trimesh.Trimesh, count: int, near: float = 0.05, seed: int = 0,
+                     surface: int = 20000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training samples of a watertight mesh's SDF (negative inside): half uniform in its box padded by 10 %,
+    half surface points jittered by N(0, ``near``²). The sign comes from ray casting (``mesh.contains``), the
+    magnitude from the nearest of ``surface`` area-uniform surface samples (a KD-tree), accurate to about their
+    spacing; exact ``trimesh`` distances are ~100× slower. Returns ``points [count, 3]``, ``sdf [count]``."""
+    generator = torch.Generator().manual_seed(seed)
+    dense, _ = surface_samples(target, surface, seed=seed)
+    low, high = (torch.tensor(b, dtype=torch.float32) for b in target.bounds)
+    low, high = low - 0.1 * (high - low).max(), high + 0.1 * (high - low).max()
+    uniform = low + (high - low) * torch.rand(count // 2, 3, generator=generator)
+    jittered = torch.from_numpy(dense[: count - count // 2]).float()
+    jittered = jittered + near * torch.randn(jittered.shape, generator=generator)
+    points = torch.cat([uniform, jittered])
+    distance = torch.from_numpy(cKDTree(dense).query(points.numpy())[0]).float()
+    inside = contains(target)(points)[:, 0] > 0.5
+    return points, torch.where(inside, -distance, distance)
+
+
+def fit_primitives(soup: torch.nn.Module, points: torch.Tensor, sdf: torch.Tensor, k: float, steps: int,
+                   lr: float = 1e-2, clamp: float = 0.1) -> list[float]:
+    """Fit the primitives' union (smooth min with radius ``k``; 0 = hard min) to SDF samples with DeepSDF's
+    clamped L1 loss |clamp(f, ±δ) − clamp(s, ±δ)|, δ = ``clamp``. Returns the losses."""
+    device = next(soup.parameters()).device
+    points, sdf = points.to(device), sdf.to(device)
+
+    def loss(step: int) -> torch.Tensor:
+        composed = smooth_min_all(soup(points), k)
+        return (composed.clamp(-clamp, clamp) - sdf.clamp(-clamp, clamp)).abs().mean()
+
+    return optimise(loss, soup.parameters(), steps, lr, desc=f"primitives k={k:g}")
