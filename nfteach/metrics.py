@@ -298,19 +298,24 @@ def level_set_drift(field, paths: torch.Tensor, times: torch.Tensor) -> float:
 
 
 def primitives_that_matter(values: torch.Tensor, compose, tolerance: float = 0.002) -> int:
-    """How many of K primitives change the composed shape: primitive k matters if removing it flips the
-    occupancy (SDF ≤ 0) of more than ``tolerance`` of the points. ``values [N, K]``: each primitive's SDF at N
-    points (e.g. uniform in the box); ``compose`` maps ``[N, K']`` → ``[N]`` (e.g. a smooth min over K').
-    A fit with K primitives that covers the shape with fewer has dead primitives: K − this number."""
+    """How many of K primitives change the composed shape (see :func:`which_primitives_matter`). A fit with K
+    primitives that covers the shape with fewer has dead primitives: K − this number."""
+    return int(which_primitives_matter(values, compose, tolerance).sum())
+
+
+def which_primitives_matter(values: torch.Tensor, compose, tolerance: float = 0.002) -> torch.Tensor:
+    """Primitive k matters if removing it flips the occupancy (SDF ≤ 0) of more than ``tolerance`` of the points.
+    ``values [N, K]``: each primitive's SDF at N points (e.g. uniform in the box); ``compose`` maps ``[N, K']`` →
+    ``[N]`` (e.g. a smooth min over K'). Returns ``[K]`` booleans."""
     if values.ndim != 2:
         raise ValueError(f"primitives_that_matter: values must be [N, K], got {list(values.shape)}")
+    matters = torch.zeros(values.shape[1], dtype=torch.bool)
     with torch.no_grad():
         inside = compose(values) <= 0
         keep = torch.ones(values.shape[1], dtype=torch.bool)
-        count = 0
         for k in range(values.shape[1]):
             keep[k] = False
             changed = (compose(values[:, keep]) <= 0) != inside if keep.any() else inside
-            count += int(changed.double().mean() > tolerance)
+            matters[k] = changed.double().mean() > tolerance
             keep[k] = True
-    return count
+    return matters

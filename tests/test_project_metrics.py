@@ -137,3 +137,16 @@ def test_smooth_min_all_is_the_min_for_k_zero_and_below_it_otherwise():
     assert shapes.smooth_min_all(values, 0.0).tolist() == pytest.approx([0.1, -1.0])
     smooth = shapes.smooth_min_all(values, 0.5)
     assert (smooth <= values.min(1).values).all() and smooth[1] == pytest.approx(-1.0)
+
+
+def test_spheres_are_the_analytic_spheres():
+    from nfteach.primitives import Spheres
+
+    soup = Spheres(3, radius=0.2)
+    points = torch.rand(50, 3) * 2 - 1
+    values = soup(points)
+    assert values.shape == (50, 3) and soup.radii.tolist() == pytest.approx([0.2] * 3)
+    ball = shapes.sphere(0.2, soup.centres[1].tolist())
+    assert values[:, 1].tolist() == pytest.approx(ball(points)[:, 0].tolist(), abs=1e-5)
+    with pytest.raises(ValueError, match=r"\[N, 3\]"):
+        soup(torch.rand(5, 2))
