@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+import matplotlib.pyplot as plt
 import torch
 import trimesh
+from matplotlib.lines import Line2D
 from scipy.spatial import cKDTree
 from tqdm.auto import tqdm
 
 from nfteach.data import grid, image
 from nfteach.mesh import contains, surface_samples
-from nfteach.metrics import patch_swd
+from nfteach.metrics import patch_swd, which_primitives_matter
 from nfteach.shapes import smooth_min_all
 from nfteach.train import TrainingDiverged, _can_show_progress
 
@@ -144,3 +146,77 @@ def fit_primitives(soup: torch.nn.Module, points: torch.Tensor, sdf: torch.Tenso
         return (composed.clamp(-clamp, clamp) - sdf.clamp(-clamp, clamp)).abs().mean()
 
     return optimise(loss, soup.parameters(), steps, lr, desc=f"primitives k={k:g}")
+
+
+def plot_primitive_slice(ax, soup: torch.nn.Module, target: trimesh.Trimesh, k: float, eval_points: torch.Tensor,
+                         resolution: int = 200, extent: float = 0.8) -> None:
+    """Seen from above (down the y axis): the target's cross-section at y = 0 (grey) and every sphere's outline,
+    solid if it matters (:func:`~nfteach.metrics.which_primitives_matter` at ``eval_points``), dashed if it is dead."""
+    axis = torch.linspace(-extent, extent, resolution)
+    x, z = torch.meshgrid(axis, axis, indexing="xy")
+    plane = torch.stack([x.flatten(), torch.zeros(x.numel()), z.flatten()], 1)
+    inside = contains(target)(plane)[:, 0].reshape(resolution, resolution)
+    ax.imshow(inside.numpy(), extent=(-extent, extent, -extent, extent), origin="lower", cmap="Greys", vmin=0, vmax=2)
+    with torch.no_grad():
+        values, radii, centres = soup(eval_points), soup.radii, soup.centres
+        alive = which_primitives_matter(values, lambda v: smooth_min_all(v, k)).tolist()
+    for (cx, _, cz), r, live in zip(centres.tolist(), radii.tolist(), alive):
+        ax.add_patch(plt.Circle((cx, cz), r, fill=False, lw=1.5, ls="-" if live else "--",
+                                color="tab:red" if live else "tab:blue"))
+    ax.set(xlim=(-extent, extent), ylim=(-extent, extent), xlabel="x", ylabel="z", aspect="equal")
+    handles = [Line2D([], [], color="tab:red", label="matters"), Line2D([], [], color="tab:blue", ls="--", label="dead")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+
+
+# --- project 3: 2D exemplar → 3D texture --------------------------------------------------------------------
+
+
+def slice_points(normal, offset: float, size: int) -> torch.Tensor:
+    """The ``size``² pixel centres of a planar slice through the cube [−1, 1]³: the plane n·p = ``offset``
+    (n = ``normal`` normalised), spanned by two unit vectors orthogonal to n over [−1, 1]² → ``[size², 3]``."""
+    n = torch.nn.functional.normalize(torch.as_tensor(normal, dtype=torch.float32), dim=0)
+    helper = torch.tensor([0.0, 0.0, 1.0]) if n[2].abs() < 0.9 else torch.tensor([1.0, 0.0, 0.0])
+    e1 = torch.nn.functional.normalize(torch.linalg.cross(helper, n), dim=0)
+    e2 = torch.linalg.cross(n, e1)
+    st = grid(size, size)  # [size², 2] in [−1, 1]
+    return offset * n + st[:, :1] * e1 + st[:, 1:] * e2
+
+
+def render_slice(field: torch.nn.Module, normal, offset: float, size: int) -> torch.Tensor:
+    """The field on a slice (see :func:`slice_points`) → ``[size, size]``."""
+    device = next(field.parameters(), torch.empty(0)).device
+    return field(slice_points(normal, offset, size).to(device)).reshape(size, size)
+
+
+AXES = torch.eye(3)
+
+
+def fit_solid_texture(field: torch.nn.Module, exemplar: torch.Tensor, steps: int, lr: float = 1e-2,
+                      seed: int = 0) -> list[float]:
+    """Henzler et al. (2020)'s training signal without VGG: each step renders one random axis-aligned slice (axis
+    and offset uniform) at the exemplar's size and takes :func:`~nfteach.metrics.patch_swd` to the exemplar as
+    the loss. Returns the losses."""
+    generator = torch.Generator().manual_seed(seed)
+    exemplar = exemplar.to(next(field.parameters()).device)
+
+    def loss(step: int) -> torch.Tensor:
+        axis = int(torch.randint(3, (1,), generator=generator))
+        offset = float(2 * torch.rand(1, generator=generator) - 1)
+        texture = render_slice(field, AXES[axis], offset, exemplar.shape[0])
+        return patch_swd(texture, exemplar, count=512, projections=32, seed=seed + 7 * step)
+
+    return optimise(loss, field.parameters(), steps, lr, desc="solid texture")
+
+
+class Extruded(torch.nn.Module):
+    """The trivial 3D texture: ξ(x, y, z) = exemplar(x, y), bilinear, constant along z. Every z slice is the
+    exemplar; x and y slices are streaks. ``[N, 3]`` → ``[N, 1]``."""
+
+    def __init__(self, exemplar: torch.Tensor):
+        super().__init__()
+        self.register_buffer("image", exemplar.reshape(1, 1, *exemplar.shape[:2]).float())
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        # a z slice (slice_points) puts column c, row r at (x, y) = (c, −r); grid_sample reads (column, row)
+        where = torch.stack([points[:, 0], -points[:, 1]], -1)[None, None]  # [1, 1, N, 2]
+        return torch.nn.functional.grid_sample(self.image.to(points), where, align_corners=False)[0, 0, 0][:, None]
