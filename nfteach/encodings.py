@@ -82,3 +82,117 @@ class FourierFeatures(nn.Module):
         check_coords(coords, self.in_features, type(self).__name__)
         projected = 2 * math.pi * coords @ self.B.T  # [N, mapping_size]
         return torch.cat([torch.cos(projected), torch.sin(projected)], dim=1)  # [N, 2 * mapping_size]
+
+
+HASH_PRIMES = (1, 2654435761, 805459861)
+"""π_i of Instant-NGP's spatial hash, one per coordinate (Müller et al. 2022, eq. 4; π_1 = 1 keeps memory coherent)."""
+
+
+def spatial_hash(vertices: torch.Tensor, log2_table_size: int) -> torch.Tensor:
+    """Instant-NGP's spatial hash h(x) = (⊕_i x_i π_i) mod T with T = 2^log2_table_size (Müller et al. 2022, eq. 4).
+
+    ``vertices [N, d]`` (integers, d ≤ 3) → table rows ``[N]`` in [0, T). The products are taken in int64, where
+    they may wrap around: wrapping keeps the low 64 bits exact, and only the low log2 T bits are kept (the mask
+    ``& (T − 1)`` is ``mod T`` for a power of two), so the result equals the official code's uint32 arithmetic.
+    """
+    check_positive_int("spatial_hash: log2_table_size", log2_table_size)
+    if log2_table_size > 32:
+        raise ValueError(f"spatial_hash: log2_table_size must be at most 32 (the official uint32 hash), got {log2_table_size}")
+    if not isinstance(vertices, torch.Tensor) or vertices.ndim != 2 or not 1 <= vertices.shape[1] <= len(HASH_PRIMES):
+        got = list(vertices.shape) if isinstance(vertices, torch.Tensor) else type(vertices).__name__
+        raise ValueError(f"spatial_hash: vertices must be an integer tensor [N, d] with 1 ≤ d ≤ 3, got {got}")
+    if vertices.is_floating_point():
+        raise ValueError(f"spatial_hash: vertices must hold integers (grid vertices), got dtype {vertices.dtype}")
+    vertices = vertices.long()
+    index = torch.zeros(len(vertices), dtype=torch.int64, device=vertices.device)
+    for i in range(vertices.shape[1]):
+        index ^= vertices[:, i] * HASH_PRIMES[i]  # int64: overflow wraps, the low bits stay exact
+    return index & ((1 << log2_table_size) - 1)  # [N]
+
+
+class HashGrid(nn.Module):
+    """Multiresolution hash encoding (Müller et al. 2022, Sec. 3): L grids of trainable F-vectors, d-linearly interpolated.
+
+    Level l has resolution N_l = ⌊N_min · b^l⌋ with b = exp((ln N_max − ln N_min) / (L − 1)). A point u ∈ [0, 1]^d
+    sits at p = u (N_l − 1) + 0.5 in vertex units, as in the official code (the half-cell offset keeps the levels'
+    vertices from lining up at the origin), so a level touches the (N_l + 1)^d vertices 0 … N_l per axis.
+    Storage per level, as in the paper and the official code: a level with (N_l + 1)^d ≤ T vertices is **dense**
+    (one row per vertex, row = Σ_i x_i (N_l + 1)^i, no collisions); a finer level is a table of T rows addressed by
+    :func:`spatial_hash`, where vertices collide and the gradients sort it out. Entries start U(±1e-4).
+    Dense levels are looked up with ``grid_sample`` (fast on a CPU); hashed levels gather their 2^d corners.
+    The official code scales by the unrounded N_min · b^l − 1; this class rounds N_l as the paper's equation does.
+    Input ``[N, in_features]`` in [−1, 1] (the kit's convention; points outside are clamped onto the border)
+    → output ``[N, levels * features_per_level]``, level 0 (coarsest) first.
+    """
+
+    def __init__(
+        self,
+        in_features: int = 2,
+        levels: int = 16,
+        features_per_level: int = 2,
+        log2_table_size: int = 14,
+        base_resolution: int = 16,
+        max_resolution: int = 256,
+    ):
+        super().__init__()
+        self.in_features = check_positive_int("HashGrid: in_features", in_features)
+        if in_features > len(HASH_PRIMES):
+            raise ValueError(f"HashGrid: in_features must be 1, 2 or 3, got {in_features}")
+        self.levels = check_positive_int("HashGrid: levels", levels)
+        self.features_per_level = check_positive_int("HashGrid: features_per_level", features_per_level)
+        self.log2_table_size = check_positive_int("HashGrid: log2_table_size", log2_table_size)
+        check_positive_int("HashGrid: base_resolution", base_resolution)
+        if check_positive_int("HashGrid: max_resolution", max_resolution) < base_resolution:
+            raise ValueError(f"HashGrid: max_resolution ({max_resolution}) must be ≥ base_resolution ({base_resolution})")
+        self.growth = math.exp((math.log(max_resolution) - math.log(base_resolution)) / max(1, levels - 1))  # b
+        self.resolutions = [int(math.floor(base_resolution * self.growth**l + 1e-6)) for l in range(levels)]  # N_l
+        table_size = 2**log2_table_size
+        self.dense = [(n + 1) ** in_features <= table_size for n in self.resolutions]
+        self.tables = nn.ParameterList(
+            nn.Parameter(torch.empty((n + 1) ** in_features if dense else table_size, features_per_level).uniform_(-1e-4, 1e-4))
+            for n, dense in zip(self.resolutions, self.dense)
+        )  # level l: [rows_l, F]
+        self.out_features = levels * features_per_level
+        self.register_buffer("corners", _unit_cube_corners(in_features), persistent=False)  # [2^d, d] of 0/1
+
+    def vertex_index(self, level: int, vertices: torch.Tensor) -> torch.Tensor:
+        """Table rows of integer ``vertices [N, d]`` at ``level``: a dense index if the level is dense, else the hash."""
+        if self.dense[level]:
+            strides = (self.resolutions[level] + 1) ** torch.arange(self.in_features, device=vertices.device)
+            return (vertices.long() * strides).sum(dim=1)  # [N]
+        return spatial_hash(vertices, self.log2_table_size)  # [N]
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        check_coords(coords, self.in_features, type(self).__name__)
+        unit = ((coords.clamp(-1.0, 1.0) + 1) / 2).to(self.tables[0].dtype)  # [N, d] in [0, 1]
+        features = []
+        for level, (n, table) in enumerate(zip(self.resolutions, self.tables)):
+            position = unit * (n - 1) + 0.5  # [N, d] in vertex units, in [0.5, N_l − 0.5]
+            lookup = self._dense_lookup if self.dense[level] else self._hashed_lookup
+            features.append(lookup(level, table, position))  # [N, F]
+        return torch.cat(features, dim=1)  # [N, L·F]
+
+    def _dense_lookup(self, level: int, table: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        """d-linear interpolation on a dense level by ``grid_sample`` (vertex k at normalised 2k/N_l − 1)."""
+        side, d = self.resolutions[level] + 1, self.in_features
+        volume = table.T.reshape(1, self.features_per_level, *[1] * (d == 1), *[side] * d)  # [1, F, (x_2,) x_1, x_0]
+        where = position * (2 / (side - 1)) - 1  # [N, d] in [−1, 1]
+        if d == 1:
+            where = torch.cat([where, torch.full_like(where, -1.0)], dim=1)  # a 1-row image
+        where = where.reshape(1, *[1] * (max(d, 2) - 1), -1, max(d, 2))
+        sampled = nn.functional.grid_sample(volume, where, mode="bilinear", align_corners=True)  # [1, F, 1.., N]
+        return sampled.reshape(self.features_per_level, -1).T  # [N, F]
+
+    def _hashed_lookup(self, level: int, table: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        """d-linear interpolation of the 2^d hashed corners of each point's cell."""
+        floor = position.floor()
+        fraction = position - floor  # [N, d]
+        vertices = floor.long()[:, None, :] + self.corners.long()  # [N, 2^d, d]
+        weights = torch.where(self.corners.bool(), fraction[:, None, :], 1 - fraction[:, None, :]).prod(dim=2)  # [N, 2^d]
+        rows = self.vertex_index(level, vertices.reshape(-1, self.in_features)).reshape(weights.shape)  # [N, 2^d]
+        return (weights[..., None] * table[rows]).sum(dim=1)  # [N, F]
+
+
+def _unit_cube_corners(d: int) -> torch.Tensor:
+    """The 2^d corners of the unit cube as 0/1 rows ``[2^d, d]``; bit i of the row number is coordinate i."""
+    return torch.tensor([[(k >> i) & 1 for i in range(d)] for k in range(2**d)], dtype=torch.float32)

@@ -1,4 +1,4 @@
-"""Coordinate networks: a plain MLP (optionally behind an encoding) and SIREN."""
+"""Coordinate networks: a plain MLP (optionally behind an encoding) with a zoo of activations, and SIREN."""
 
 from __future__ import annotations
 
@@ -9,7 +9,90 @@ from torch import nn
 
 from nfteach._checks import check_coords, check_positive_int, check_positive_number
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
+class _Shaped(nn.Module):
+    """An activation with one shape parameter ``a`` (a width or an inverse width), as in Ramasinghe & Lucey (2022).
+
+    The defaults were picked by a sweep on the 64² camera for :class:`MLP`'s Xavier init and coordinates in [−1, 1]
+    (notebook A3); they depend on both, which is the paper's point about sensitivity to a.
+    """
+
+    default_a: float = 1.0
+
+    def __init__(self, a: float | None = None):
+        super().__init__()
+        self.a = check_positive_number(f"{type(self).__name__}: a", self.default_a if a is None else a)
+
+    def extra_repr(self) -> str:
+        return f"a={self.a:g}"
+
+
+class Gaussian(_Shaped):
+    """ψ(x) = exp(−x² / (2a²)): a bump of width a (Ramasinghe & Lucey 2022, Table 1)."""
+
+    default_a = 0.05
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-0.5 * (x / self.a) ** 2)
+
+
+class SuperGaussian(_Shaped):
+    """ψ(x) = exp(−(x² / (2a²))^b): a flat-topped bump of width a; b = 2 here (Ramasinghe & Lucey 2022, Table 1).
+
+    The power sits inside the exponential: [exp(−x²/(2a²))]^b, as the formula is sometimes written, would be only a
+    Gaussian of width a/√b.
+    """
+
+    default_a = 0.05
+
+    def __init__(self, a: float | None = None, b: float = 2.0):
+        super().__init__(a)
+        self.b = check_positive_number("SuperGaussian: b", b)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-((0.5 * (x / self.a) ** 2) ** self.b))
+
+
+class Quadratic(_Shaped):
+    """ψ(x) = 1 / (1 + (a x)²): a Cauchy bump of width 1/a (Ramasinghe & Lucey 2022, Table 1)."""
+
+    default_a = 20.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 1 / (1 + (self.a * x) ** 2)
+
+
+class MultiQuadratic(_Shaped):
+    """ψ(x) = 1 / √(1 + (a x)²): a heavier-tailed bump of width 1/a (Ramasinghe & Lucey 2022, Table 1)."""
+
+    default_a = 20.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.rsqrt(1 + (self.a * x) ** 2)
+
+
+class Laplacian(_Shaped):
+    """ψ(x) = exp(−|x| / a): a cusp of width a, not differentiable at 0 (Ramasinghe & Lucey 2022, Table 1)."""
+
+    default_a = 0.05
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-x.abs() / self.a)
+
+
+class ExpSin(_Shaped):
+    """ψ(x) = exp(−sin(a x)): periodic with period 2π/a, but not a sinusoid (Ramasinghe & Lucey 2022, Table 1)."""
+
+    default_a = 4.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-torch.sin(self.a * x))
+
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU, "tanh": nn.Tanh, "gaussian": Gaussian, "super_gaussian": SuperGaussian, "quadratic": Quadratic,
+    "multi_quadratic": MultiQuadratic, "laplacian": Laplacian, "exp_sin": ExpSin,
+}
+"""Hidden activations of :class:`MLP` by name; all but relu and tanh take a shape parameter ``a``."""
 OUTPUT_ACTIVATIONS = {None: nn.Identity, "sigmoid": nn.Sigmoid}
 
 
@@ -17,8 +100,9 @@ class MLP(nn.Module):
     """A coordinate MLP: [encoding] → Linear → act → (Linear → act) × hidden_layers → Linear [→ output act].
 
     ``hidden_layers`` counts the hidden-to-hidden layers, as in :class:`Siren`, so both models with the same
-    arguments have the same widths. Weights follow the baselines of the SIREN code: Kaiming-normal for ReLU
-    (fan-in), Xavier-normal for tanh; biases keep PyTorch's default.
+    arguments have the same widths. ``activation`` is a name in :data:`ACTIVATIONS`; ``a`` is the shape parameter
+    of the zoo's activations (None: the class default). Weights follow the baselines of the SIREN code:
+    Kaiming-normal for ReLU (fan-in), Xavier-normal for every other activation; biases keep PyTorch's default.
     Input ``[N, in_features]`` → output ``[N, out_features]``.
     """
 
@@ -31,10 +115,13 @@ class MLP(nn.Module):
         activation: str = "relu",
         encoding: nn.Module | None = None,
         output_activation: str | None = None,
+        a: float | None = None,
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"MLP: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        if a is not None and not issubclass(ACTIVATIONS[activation], _Shaped):
+            raise ValueError(f"MLP: activation {activation!r} has no shape parameter, got a={a!r}")
         if output_activation not in OUTPUT_ACTIVATIONS:
             raise ValueError(f"MLP: output_activation must be None or 'sigmoid', got {output_activation!r}")
         self.in_features = check_positive_int("MLP: in_features", in_features)
@@ -47,7 +134,8 @@ class MLP(nn.Module):
         widths = [getattr(encoding, "out_features", in_features)] + [hidden_features] * (hidden_layers + 1)
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-            layers += [nn.Linear(fan_in, fan_out), ACTIVATIONS[activation]()]
+            act = ACTIVATIONS[activation](a) if a is not None else ACTIVATIONS[activation]()
+            layers += [nn.Linear(fan_in, fan_out), act]
         layers += [nn.Linear(hidden_features, out_features), OUTPUT_ACTIVATIONS[output_activation]()]
         self.net = nn.Sequential(*layers)
         for layer in self.net:
@@ -171,3 +259,59 @@ def layer_outputs(model: nn.Module, coords: torch.Tensor) -> list[torch.Tensor]:
             x = layer(x)
             outputs.append(x)
     return outputs
+
+
+# --- Lipschitz-regularised MLP (Liu et al. 2022), chapter 5 ----------------------------------------------------
+
+
+class LipschitzLinear(nn.Module):
+    """A linear layer with a trainable Lipschitz bound (Liu et al. 2022, eq. 5):
+    y = Ŵx + b with Ŵ = W · min(1, softplus(c) / Σ_j |W_ij|) row by row.
+
+    Every row of Ŵ has absolute sum ≤ softplus(c), so ‖y(x) − y(x')‖∞ ≤ softplus(c)·‖x − x'‖∞.
+    W and b keep PyTorch's default init; c starts at the largest absolute row sum of W (as the official code),
+    so at the start Ŵ = W. Input ``[N, in_features]`` → output ``[N, out_features]``.
+    """
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
+        self.c = nn.Parameter(self.linear.weight.detach().abs().sum(dim=1).max())
+
+    def bound(self) -> torch.Tensor:
+        """softplus(c): the layer's Lipschitz bound in the ∞-norm (a scalar tensor, differentiable)."""
+        return nn.functional.softplus(self.c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.linear.weight  # [out, in]
+        scale = (self.bound() / weight.abs().sum(dim=1)).clamp(max=1.0)  # [out]
+        return nn.functional.linear(x, weight * scale[:, None], self.linear.bias)  # [N, out]
+
+
+class LipschitzMLP(nn.Module):
+    """An MLP of :class:`LipschitzLinear` layers with ReLU between them (Liu et al. 2022, "Learning Smooth Neural
+    Functions via Lipschitz Regularization"). ReLU is 1-Lipschitz, so the network's Lipschitz constant in the
+    ∞-norm is at most Π_i softplus(c_i) (:meth:`lipschitz_bound`); training adds α·Π_i softplus(c_i) to the loss
+    (α ≈ 1e-6 in the paper) to keep it small. ``hidden_layers`` counts hidden-to-hidden layers, as in :class:`MLP`.
+    Input ``[N, in_features]`` → output ``[N, out_features]``.
+    """
+
+    def __init__(self, in_features: int, hidden_features: int, hidden_layers: int, out_features: int):
+        super().__init__()
+        self.in_features = check_positive_int("LipschitzMLP: in_features", in_features)
+        check_positive_int("LipschitzMLP: hidden_features", hidden_features)
+        check_positive_int("LipschitzMLP: hidden_layers", hidden_layers, allow_zero=True)
+        widths = [in_features] + [hidden_features] * (hidden_layers + 1) + [check_positive_int(
+            "LipschitzMLP: out_features", out_features)]
+        self.layers = nn.ModuleList(LipschitzLinear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+
+    def lipschitz_bound(self) -> torch.Tensor:
+        """Π_i softplus(c_i): a bound on the network's Lipschitz constant (∞-norm), and the regulariser's value."""
+        return torch.stack([layer.bound() for layer in self.layers]).prod()
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        check_coords(coords, self.in_features, "LipschitzMLP")
+        x = coords
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))  # [N, hidden]
+        return self.layers[-1](x)  # [N, out_features]

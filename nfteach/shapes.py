@@ -310,9 +310,10 @@ def _generator(seed: int) -> torch.Generator:
 
 
 def padded_bounds(field: Field, padding: float = 0.1) -> Bounds:
-    """The field's box grown by ``padding`` × its largest side on every side (ONet pads the unit cube by 10 %)."""
+    """The field's box grown by ``padding`` × its largest side, half on each side: ONet's padding 0.1 turns
+    the unit cube [−0.5, 0.5]³ into [−0.55, 0.55]³, the box its training and IoU points are drawn from."""
     low, high = field.bounds
-    margin = padding * float((high - low).max())
+    margin = padding / 2 * float((high - low).max())
     return low - margin, high + margin
 
 
@@ -333,7 +334,7 @@ def surface_points(shape: Shape, n: int, eps: float = 1e-4, iterations: int = 8,
     """
     n = check_positive_int("surface_points: n", n)
     check_positive_number("surface_points: eps", eps)
-    low, high = padded_bounds(shape, 0.05)
+    low, high = padded_bounds(shape, 0.1)
     shell = 0.02 * float((high - low).max())
     generator, kept, tried = _generator(seed), [], 0
     while sum(len(k) for k in kept) < n and tried < 200 * n + 10**6:

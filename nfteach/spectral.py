@@ -43,3 +43,20 @@ def frequency_response(values: torch.Tensor, freqs, amps=None) -> torch.Tensor:
     if a.shape != k.shape:
         raise ValueError(f"frequency_response: amps must have one value per frequency ({k.numel()}), got {a.numel()}")
     return 2 * magnitude[k.long()] / a
+
+
+def high_frequency_fraction(image: torch.Tensor, cutoff: float) -> float:
+    """The share of an image's spectral energy (mean removed) above ``cutoff`` cycles per image side, along x or y.
+
+    ``image`` is ``[H, W]`` or ``[H, W, C]`` (channels averaged). With ``cutoff = 64``, the Nyquist frequency of
+    a 128² grid, it measures how much of an upsampled 128² image is detail the 128² grid could not hold.
+    """
+    if not isinstance(image, torch.Tensor) or image.ndim not in (2, 3):
+        got = list(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"high_frequency_fraction: image must be a tensor [H, W] or [H, W, C], got {got}")
+    pixels = image.detach().double().cpu()
+    pixels = pixels.mean(dim=-1) if pixels.ndim == 3 else pixels
+    energy = torch.fft.fft2(pixels - pixels.mean()).abs() ** 2
+    fy, fx = (torch.fft.fftfreq(n, d=1 / n).abs() for n in pixels.shape)
+    above = torch.maximum(fy[:, None], fx[None, :]) > cutoff
+    return float(energy[above].sum() / energy.sum().clamp_min(1e-300))

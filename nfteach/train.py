@@ -63,6 +63,7 @@ def fit(
     seed: int = 0,
     final_lr: float | None = None,
     live: bool | LiveView = False,
+    stop: Callable[[float], bool] | None = None,
 ) -> History:
     """Fit ``model`` so that model(coords) ≈ target with Adam; return the logged :class:`History`.
 
@@ -74,6 +75,8 @@ def fit(
     ``final_lr`` decays the learning rate exponentially from ``lr`` at the first step to ``final_lr`` at the last.
     ``live=True`` (or a :class:`LiveView`, e.g. one that previews the current image) redraws the loss and PSNR
     curves in the notebook every few seconds instead of the progress bar, and leaves the final curve as output.
+    ``stop(loss)``, if given, sees every step's loss and ends the run early by returning True (MR-Net's
+    per-stage tolerances); the last step is then logged.
     """
     steps = check_positive_int("fit: steps", steps)
     check_positive_number("fit: lr", lr)
@@ -110,13 +113,16 @@ def fit(
         loss.backward()
         optimizer.step()
         schedule.step()
-        if step % log_every == 0 or step == steps:
+        stopping = stop is not None and stop(loss.item())
+        if step % log_every == 0 or step == steps or stopping:
             _log(history, step, loss.item(), data_range, time.perf_counter() - start)
             bar.set_postfix(loss=f"{history.loss[-1]:.2e}", psnr=f"{history.psnr[-1]:.1f} dB")
             if on_log is not None:
                 on_log(step, model)
             if view is not None:
-                view.update(history, model, final=step == steps)
+                view.update(history, model, final=step == steps or stopping)
+        if stopping:
+            break
     return history
 
 

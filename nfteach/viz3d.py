@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import torch
 import trimesh
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
 from nfteach._checks import check_positive_int
@@ -41,6 +42,8 @@ def _equal_axes_3d(ax, points: np.ndarray) -> None:
     center, radius = (points.max(0) + points.min(0)) / 2, (points.max(0) - points.min(0)).max() / 2
     for setter, c in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), center):
         setter(c - radius, c + radius)
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(4))
     ax.set_box_aspect((1, 1, 1))
 
 

@@ -113,7 +113,7 @@ def test_surface_points_lie_on_the_surface_with_unit_outward_normals():
 def test_sampling_uniform_box_and_near_surface_spread():
     s = shapes.sphere(0.5)
     uniform = shapes.sample_uniform(s, 10000, padding=0.1)
-    assert uniform.shape == (10000, 3) and uniform.abs().max() <= 0.6 and uniform.abs().max() > 0.59
+    assert uniform.shape == (10000, 3) and uniform.abs().max() <= 0.55 and uniform.abs().max() > 0.54  # ONet: side 1.1
     near = shapes.sample_near_surface(s, 10000, sigmas=(0.07, 0.02))
     distance = s(near)[:, 0]
     assert distance.abs().std() < 0.07 and distance.abs().median() < 0.04

@@ -1,0 +1,39 @@
+import math
+
+import pytest
+import torch
+
+from nfteach.models import (ACTIVATIONS, MLP, ExpSin, Gaussian, Laplacian, MultiQuadratic, Quadratic,
+                            SuperGaussian)
+
+
+@pytest.mark.parametrize("activation, formula", [
+    (Gaussian(0.3), lambda x: math.exp(-x**2 / (2 * 0.3**2))),
+    (SuperGaussian(0.3, b=2.0), lambda x: math.exp(-(x**2 / (2 * 0.3**2)) ** 2)),
+    (Quadratic(4.0), lambda x: 1 / (1 + (4 * x) ** 2)),
+    (MultiQuadratic(4.0), lambda x: 1 / math.sqrt(1 + (4 * x) ** 2)),
+    (Laplacian(0.3), lambda x: math.exp(-abs(x) / 0.3)),
+    (ExpSin(4.0), lambda x: math.exp(-math.sin(4 * x))),
+])
+def test_activations_match_the_papers_table(activation, formula):
+    x = torch.linspace(-1.5, 1.5, 31)
+    assert torch.allclose(activation(x), torch.tensor([formula(v) for v in x.tolist()]), atol=1e-6)
+
+
+def test_super_gaussian_is_flat_topped_not_a_narrower_gaussian():
+    x = torch.tensor([0.05])
+    # near 0, exp(−(x²/2a²)²) stays closer to 1 than a Gaussian of the same width a
+    assert SuperGaussian(0.1)(x) > Gaussian(0.1)(x)
+    assert SuperGaussian(0.1)(torch.tensor([0.3])) < Gaussian(0.1)(torch.tensor([0.3]))
+
+
+def test_mlp_takes_every_activation_and_its_parameter():
+    for name in ACTIVATIONS:
+        net = MLP(2, 16, 1, 1, activation=name)
+        assert net(torch.rand(5, 2)).shape == (5, 1)
+    net = MLP(2, 16, 1, 1, activation="gaussian", a=0.7)
+    assert [m.a for m in net.modules() if isinstance(m, Gaussian)] == [0.7, 0.7]
+    with pytest.raises(ValueError, match="activation 'relu' has no shape parameter"):
+        MLP(2, 16, 1, 1, activation="relu", a=0.5)
+    with pytest.raises(ValueError, match="Gaussian: a must be a positive number, got -1"):
+        Gaussian(-1)
