@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 from nfteach.data import grid, image
 from nfteach.mesh import contains, surface_samples
 from nfteach.metrics import patch_swd, which_primitives_matter
-from nfteach.shapes import smooth_min_all
+from nfteach._checks import check_positive_number
+from nfteach.shapes import Shape, smooth_min_all, surface_points
 from nfteach.train import TrainingDiverged, _can_show_progress
 
 
@@ -220,3 +221,34 @@ class Extruded(torch.nn.Module):
         # a z slice (slice_points) puts column c, row r at (x, y) = (c, −r); grid_sample reads (column, row)
         where = torch.stack([points[:, 0], -points[:, 1]], -1)[None, None]  # [1, 1, N, 2]
         return torch.nn.functional.grid_sample(self.image.to(points), where, align_corners=False)[0, 0, 0][:, None]
+
+
+# --- project 1: correspondence through a time-conditioned SDF -----------------------------------------------
+
+
+def growing(shape: Shape, final_scale: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A family of shapes with a known correspondence: ``shape`` scaled by s(t) = 1 + (final_scale − 1)·t about
+    the origin. Its exact SDF is f(x, t) = s(t)·φ(x / s(t)) (a uniform scale keeps distances), ``[N, d + 1]`` (x, t)
+    → ``[N, 1]``; the point a of the shape at t = 0 corresponds to s(t)·a at time t."""
+    check_positive_number("growing: final_scale", final_scale)
+
+    def field(xt: torch.Tensor) -> torch.Tensor:
+        s = 1 + (final_scale - 1) * xt[:, -1:]  # [N, 1]
+        return s * shape(xt[:, :-1] / s)
+
+    return field
+
+
+def family_samples(shape: Shape, field: Callable[[torch.Tensor], torch.Tensor], count: int, final_scale: float,
+                   near: float = 0.05, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """SDF samples (x, t) → f of a :func:`growing` family: t uniform in [0, 1]; half the x uniform in [−1, 1]^d, half
+    surface points of the shape at time t jittered by N(0, ``near``²). Returns ``xt [count, d + 1]``, ``f [count, 1]``."""
+    generator = torch.Generator().manual_seed(seed)
+    t = torch.rand(count, 1, generator=generator)
+    uniform = 2 * torch.rand(count // 2, shape.dim, generator=generator) - 1
+    surface, _ = surface_points(shape, count - count // 2, seed=seed)
+    s = 1 + (final_scale - 1) * t[count // 2:]
+    near_surface = s * surface + near * torch.randn(surface.shape, generator=generator)
+    xt = torch.cat([torch.cat([uniform, near_surface]), t], 1)
+    with torch.no_grad():
+        return xt, field(xt)
