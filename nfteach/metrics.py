@@ -1,4 +1,6 @@
-"""Quality measures for fitted signals (PSNR) and shapes (IoU, Chamfer distances, normal consistency)."""
+"""Quality measures for fitted signals (PSNR), shapes (IoU, Chamfer distances, normal consistency) and the
+projects' questions (notebooks/projects/): texture patch statistics and repetition, surface-map distortion and
+folds, transported correspondences, primitives that matter. Each says what its floor and ceiling are."""
 
 from __future__ import annotations
 
@@ -236,8 +238,8 @@ def area_distortion(singular_values: torch.Tensor) -> float:
 
 
 def grid_triangles(resolution: int) -> torch.Tensor:
-    """The two counter-clockwise triangles of each cell of a ``resolution``² vertex grid (row-major, u along
-    rows' columns) → ``[2 (resolution − 1)², 3]`` vertex indices."""
+    """The two triangles of each cell of a ``resolution``² vertex grid, counter-clockwise in (u, v) → vertex
+    indices ``[2 (resolution − 1)², 3]``. Vertex ``row · resolution + column`` sits at u = column, v = row."""
     r = check_positive_int("grid_triangles: resolution", resolution)
     index = torch.arange(r * r).reshape(r, r)
     a, b, c, d = index[:-1, :-1], index[:-1, 1:], index[1:, :-1], index[1:, 1:]

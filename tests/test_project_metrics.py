@@ -150,3 +150,10 @@ def test_spheres_are_the_analytic_spheres():
     assert values[:, 1].tolist() == pytest.approx(ball(points)[:, 0].tolist(), abs=1e-5)
     with pytest.raises(ValueError, match=r"\[N, 3\]"):
         soup(torch.rand(5, 2))
+
+
+def test_triangle_jacobians_recover_a_linear_map():
+    linear = torch.tensor([[1.0, 2.0], [0.0, 3.0], [-1.0, 0.5]])  # p = A uv
+    uv = torch.stack(torch.meshgrid(torch.linspace(0, 1, 3), torch.linspace(0, 1, 3), indexing="xy"), -1).reshape(-1, 2)
+    jac = metrics.triangle_jacobians(uv, uv @ linear.T, metrics.grid_triangles(3))
+    assert jac.shape == (8, 3, 2) and torch.allclose(jac, linear.expand(8, 3, 2), atol=1e-5)

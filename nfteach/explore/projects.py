@@ -14,10 +14,10 @@ from matplotlib.lines import Line2D
 from scipy.spatial import cKDTree
 from tqdm.auto import tqdm
 
+from nfteach._checks import check_positive_number
 from nfteach.data import grid, image
 from nfteach.mesh import contains, surface_samples
 from nfteach.metrics import patch_swd, which_primitives_matter
-from nfteach._checks import check_positive_number
 from nfteach.shapes import Shape, smooth_min_all, surface_points
 from nfteach.train import TrainingDiverged, _can_show_progress
 
