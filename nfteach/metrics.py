@@ -1,4 +1,6 @@
-"""Quality measures for fitted signals (PSNR) and shapes (IoU, Chamfer distances, normal consistency)."""
+"""Quality measures for fitted signals (PSNR), shapes (IoU, Chamfer distances, normal consistency) and the
+projects' questions (notebooks/projects/): texture patch statistics and repetition, surface-map distortion and
+folds, transported correspondences, primitives that matter. Each says what its floor and ceiling are."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from nfteach._checks import check_positive_number
+from nfteach._checks import check_positive_int, check_positive_number
 
 
 def psnr(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> float:
@@ -103,3 +105,219 @@ def normal_consistency(points_a, normals_a, points_b, normals_b) -> float:
     nb = nb / np.linalg.norm(nb, axis=1, keepdims=True).clip(1e-12)
     to_b, to_a = _nearest(pa, pb)[1], _nearest(pb, pa)[1]
     return float(0.5 * (np.abs((na * nb[to_b]).sum(1)).mean() + np.abs((nb * na[to_a]).sum(1)).mean()))
+
+
+# --- textures (projects 2 and 3) ---------------------------------------------------------------------------
+# A texture is judged by the distribution of its small patches, not pixel by pixel (Heitz et al. 2021 use the
+# sliced Wasserstein distance; Henzler et al. 2020 a VGG Gram loss). References for a number: the floor is a crop
+# of the real texture against the exemplar, the ceiling the exemplar's pixels shuffled (same histogram, no
+# structure). Images are [H, W] or [H, W, C] tensors in [0, 1].
+
+
+def _as_image(image: torch.Tensor, where: str) -> torch.Tensor:
+    """[H, W] or [H, W, C] → [1, C, H, W] (differentiable)."""
+    if not isinstance(image, torch.Tensor) or image.ndim not in (2, 3):
+        got = list(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"{where}: an image must be a tensor [H, W] or [H, W, C], got {got}")
+    image = image if image.ndim == 3 else image[..., None]
+    return image.permute(2, 0, 1)[None].float()
+
+
+def patches(image: torch.Tensor, size: int = 7, count: int = 1024, seed: int = 0) -> torch.Tensor:
+    """``count`` random ``size``×``size`` patches of an image (positions drawn with ``seed``, with replacement),
+    flattened → ``[count, size² · C]``. Differentiable in the image."""
+    check_positive_int("patches: size", size)
+    check_positive_int("patches: count", count)
+    x = _as_image(image, "patches")
+    if min(x.shape[-2:]) < size:
+        raise ValueError(f"patches: the image {list(x.shape[-2:])} is smaller than a {size}×{size} patch")
+    columns = torch.nn.functional.unfold(x, size)[0]  # [C·size², positions]
+    index = torch.randint(columns.shape[1], (count,), generator=torch.Generator().manual_seed(seed))
+    return columns[:, index.to(columns.device)].T
+
+
+def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int = 64, seed: int = 0) -> torch.Tensor:
+    """Sliced Wasserstein-2 distance between two point clouds ``[N, D]`` and ``[M, D]`` (Rabin et al. 2011):
+    project both onto ``projections`` random unit directions, sort, and compare quantiles:
+    SW = sqrt(mean_θ mean_i (sort(a·θ)_i − sort(b·θ)_i)²). With N ≠ M, b's quantiles are read at a's ranks.
+    Same cloud → 0. Differentiable in both (the sort's gradient flows back to the points)."""
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"sliced_wasserstein: expected [N, D] and [M, D], got {list(a.shape)} and {list(b.shape)}")
+    generator = torch.Generator().manual_seed(seed)
+    theta = torch.randn(a.shape[1], check_positive_int("sliced_wasserstein: projections", projections),
+                        generator=generator).to(a)
+    theta = theta / theta.norm(dim=0, keepdim=True)
+    pa, pb = (a @ theta).sort(dim=0).values, (b.to(a) @ theta).sort(dim=0).values  # [N, P], [M, P]
+    if len(pb) != len(pa):
+        pb = pb[((torch.arange(len(pa)) + 0.5) * len(pb) / len(pa)).long().to(pb.device)]
+    return ((pa - pb) ** 2).mean().sqrt()
+
+
+def patch_swd(texture: torch.Tensor, exemplar: torch.Tensor, size: int = 7, scales: int = 3, count: int = 1024,
+              projections: int = 64, seed: int = 0) -> torch.Tensor:
+    """Multi-scale patch sliced-Wasserstein distance between a texture and an exemplar (any sizes, same channels):
+    at each of ``scales`` octaves (2× average pooling between them) compare ``count`` random ``size``² patches of
+    each with :func:`sliced_wasserstein`; the mean over scales. In intensity units: 0 = the same patch
+    distribution. A texture against itself scores exactly 0 (same seed, same positions). Differentiable
+    (a loss as well as a metric): call ``float()`` on it to report."""
+    x, y = _as_image(texture, "patch_swd"), _as_image(exemplar, "patch_swd").to(texture.device)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"patch_swd: texture and exemplar need the same channels, got {x.shape[1]} and {y.shape[1]}")
+    total = 0.0
+    for octave in range(check_positive_int("patch_swd: scales", scales)):
+        a = patches(x[0].permute(1, 2, 0), size, count, seed + octave)
+        b = patches(y[0].permute(1, 2, 0), size, count, seed + octave)
+        total = total + sliced_wasserstein(a, b, projections, seed + octave)
+        x, y = torch.nn.functional.avg_pool2d(x, 2), torch.nn.functional.avg_pool2d(y, 2)
+    return total / scales
+
+
+def repetition_score(image: torch.Tensor, min_shift: int = 8) -> float:
+    """Peak normalised autocorrelation away from zero shift: max over shifts s with min_shift ≤ ‖s‖∞ ≤ side/2 of
+    Σ x(p) x(p + s) / (overlap(s) · var x), x the (channel-averaged) image minus its mean.
+
+    1 = the image repeats itself exactly at some shift (a tiled exemplar scores ≈ 1); white noise ≈ 0. A natural
+    texture scores its own level (periodic ones such as brick score high): compare with a crop of the real texture."""
+    x = _as_image(image, "repetition_score")[0].mean(0).detach().double().cpu()
+    height, width = x.shape
+    if min_shift >= min(height, width) // 2:
+        raise ValueError(f"repetition_score: min_shift {min_shift} must be below half the image side {min(height, width)}")
+    x = x - x.mean()
+    spectrum = torch.fft.rfft2(x, s=(2 * height, 2 * width))
+    correlation = torch.fft.irfft2(spectrum.abs() ** 2, s=(2 * height, 2 * width))  # [2H, 2W], circular in shift
+    dy = torch.fft.fftfreq(2 * height, 1 / (2 * height)).abs()[:, None]
+    dx = torch.fft.fftfreq(2 * width, 1 / (2 * width)).abs()[None, :]
+    overlap = (height - dy).clamp(min=1) * (width - dx).clamp(min=1)
+    normalised = correlation / overlap / x.var(unbiased=False).clamp(min=1e-12)
+    keep = (torch.maximum(dy, dx) >= min_shift) & (dy <= height // 2) & (dx <= width // 2)
+    return float(normalised[keep].max())
+
+
+def slice_diversity(slices: torch.Tensor) -> float:
+    """How different slices of a 3D texture are from each other: the mean over pairs of the RMS difference,
+    divided by √2 × the slices' standard deviation. ``[S, H, W]`` or ``[S, H, W, C]``, S ≥ 2.
+
+    0 = every slice the same (an extruded exemplar along its axis); ≈ 1 = as different as independent images
+    with the same statistics (two crops far apart in the real texture)."""
+    if not isinstance(slices, torch.Tensor) or slices.ndim not in (3, 4) or len(slices) < 2:
+        got = list(slices.shape) if isinstance(slices, torch.Tensor) else type(slices).__name__
+        raise ValueError(f"slice_diversity: expected at least 2 slices [S, H, W(, C)], got {got}")
+    flat = slices.detach().double().reshape(len(slices), -1)
+    distance = torch.cdist(flat, flat) / math.sqrt(flat.shape[1])  # RMS difference of each pair
+    pairs = len(flat) * (len(flat) - 1)
+    return float(distance.sum() / pairs / (math.sqrt(2) * flat.std().clamp(min=1e-12)))
+
+
+# --- surface maps φ: [0, 1]² → R³ (project 4) ----------------------------------------------------------------
+# Neural Surface Maps (Morreale et al. 2021) measure a map by its Jacobian J = ∂φ/∂u (3×2) with singular values
+# σ1 ≥ σ2: σ1/σ2 = 1 everywhere is conformal (angles kept), σ1σ2 constant is equiareal (areas kept up to one
+# scale). A grid of the domain mapped by φ is a triangle mesh; a triangle whose normal turns against the surface's
+# orientation is flipped (a fold). References: 0 SDF error and 0 % flips for an exact parametrisation;
+# a sphere cannot be mapped without distortion (an analytic map's numbers are the bar to beat).
+
+
+def jacobian_singular_values(jacobian: torch.Tensor) -> torch.Tensor:
+    """Singular values (σ1 ≥ σ2) of each map Jacobian ``[N, 3, 2]`` → ``[N, 2]``."""
+    if not isinstance(jacobian, torch.Tensor) or jacobian.ndim != 3 or jacobian.shape[1:] != (3, 2):
+        got = list(jacobian.shape) if isinstance(jacobian, torch.Tensor) else type(jacobian).__name__
+        raise ValueError(f"jacobian_singular_values: expected Jacobians [N, 3, 2], got {got}")
+    return torch.linalg.svdvals(jacobian.detach().double())
+
+
+def angle_distortion(singular_values: torch.Tensor) -> float:
+    """Mean σ1/σ2 over the samples: 1 = conformal; large = stretched in one direction (inf where σ2 = 0)."""
+    return float((singular_values[:, 0] / singular_values[:, 1]).mean())
+
+
+def area_distortion(singular_values: torch.Tensor) -> float:
+    """Mean of max(a/ā, ā/a) with a = σ1σ2 the local area scale and ā its mean: 1 = equiareal (up to a global
+    scale); 2 = a typical sample is stretched or shrunk by 2× in area relative to the average."""
+    area = singular_values[:, 0] * singular_values[:, 1]
+    ratio = area / area.mean()
+    return float(torch.maximum(ratio, 1 / ratio.clamp(min=1e-12)).mean())
+
+
+def grid_triangles(resolution: int) -> torch.Tensor:
+    """The two triangles of each cell of a ``resolution``² vertex grid, counter-clockwise in (u, v) → vertex
+    indices ``[2 (resolution − 1)², 3]``. Vertex ``row · resolution + column`` sits at u = column, v = row."""
+    r = check_positive_int("grid_triangles: resolution", resolution)
+    index = torch.arange(r * r).reshape(r, r)
+    a, b, c, d = index[:-1, :-1], index[:-1, 1:], index[1:, :-1], index[1:, 1:]
+    return torch.cat([torch.stack([a, b, d], -1).reshape(-1, 3), torch.stack([a, d, c], -1).reshape(-1, 3)])
+
+
+def triangle_jacobians(uv: torch.Tensor, points: torch.Tensor, triangles: torch.Tensor) -> torch.Tensor:
+    """The Jacobian of the piecewise-linear map uv → points on each triangle: J = [p_b − p_a, p_c − p_a] ·
+    [uv_b − uv_a, uv_c − uv_a]⁻¹. ``uv [V, 2]``, ``points [V, 3]``, ``triangles [T, 3]`` → ``[T, 3, 2]``
+    (differentiable in the points: the distortion of a mapped grid, without autograd through the network)."""
+    if uv.shape[1:] != (2,) or points.shape[1:] != (3,) or len(uv) != len(points):
+        raise ValueError(f"triangle_jacobians: expected uv [V, 2] and points [V, 3], got {list(uv.shape)} and "
+                         f"{list(points.shape)}")
+    corners_uv, corners = uv[triangles].to(points), points[triangles]  # [T, 3, 2], [T, 3, 3]
+    edges_uv = torch.stack([corners_uv[:, 1] - corners_uv[:, 0], corners_uv[:, 2] - corners_uv[:, 0]], -1)  # [T, 2, 2]
+    edges = torch.stack([corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]], -1)  # [T, 3, 2]
+    return edges @ torch.linalg.inv(edges_uv)
+
+
+def flipped_fraction(vertices: torch.Tensor, triangles: torch.Tensor, normals: torch.Tensor) -> float:
+    """Fraction of triangles whose normal (b − a) × (c − a) points against the surface normal at their centroid,
+    counted against the map's majority orientation (a map may reverse orientation everywhere; that is no fold).
+    ``vertices [V, 3]``, ``triangles [T, 3]``, ``normals [T, 3]`` (e.g. ∇SDF at the centroids). Degenerate
+    triangles (zero area) count as neither. 0 = no folds; ≈ 0.5 = a random map."""
+    a, b, c = (vertices[triangles[:, i]].detach().double() for i in range(3))
+    sign = torch.sign((torch.cross(b - a, c - a, dim=-1) * normals.detach().double()).sum(-1))
+    majority = 1.0 if (sign > 0).sum() >= (sign < 0).sum() else -1.0
+    return float((sign == -majority).double().mean())
+
+
+# --- correspondence by a time-conditioned field (project 1) -------------------------------------------------
+# Points x(t) transported through a family of shapes f(·, t) are judged against a known correspondence (a shape
+# under a known deformation): floor 0 (the exact map), ceiling the error of not moving at all.
+
+
+def correspondence_error(transported, truth) -> float:
+    """Mean Euclidean distance between transported points and their known images, ``[N, d]`` each."""
+    a, b = _as_numpy(transported, "transported", "correspondence_error"), _as_numpy(truth, "truth", "correspondence_error")
+    if a.ndim != 2 or a.shape != b.shape:
+        raise ValueError(f"correspondence_error: expected two point sets [N, d] of one shape, got {list(a.shape)} "
+                         f"and {list(b.shape)}")
+    return float(np.linalg.norm(a - b, axis=1).mean())
+
+
+def level_set_drift(field, paths: torch.Tensor, times: torch.Tensor) -> float:
+    """Mean |f(x(t), t)| along transported paths ``[T, N, d]`` at ``times [T]``: 0 = every point stays on its
+    shape's surface the whole way (for an SDF field, in distance units). ``field`` maps ``[N, d + 1]`` (x, t)
+    to ``[N, 1]``."""
+    if paths.ndim != 3 or len(times) != len(paths):
+        raise ValueError(f"level_set_drift: expected paths [T, N, d] and times [T], got {list(paths.shape)} and "
+                         f"{list(times.shape)}")
+    with torch.no_grad():
+        values = [field(torch.cat([x, torch.full_like(x[:, :1], float(t))], 1)) for x, t in zip(paths, times)]
+    return float(torch.cat(values).abs().mean())
+
+
+# --- composing primitives (project 5) -----------------------------------------------------------------------
+
+
+def primitives_that_matter(values: torch.Tensor, compose, tolerance: float = 0.002) -> int:
+    """How many of K primitives change the composed shape (see :func:`which_primitives_matter`). A fit with K
+    primitives that covers the shape with fewer has dead primitives: K − this number."""
+    return int(which_primitives_matter(values, compose, tolerance).sum())
+
+
+def which_primitives_matter(values: torch.Tensor, compose, tolerance: float = 0.002) -> torch.Tensor:
+    """Primitive k matters if removing it flips the occupancy (SDF ≤ 0) of more than ``tolerance`` of the points.
+    ``values [N, K]``: each primitive's SDF at N points (e.g. uniform in the box); ``compose`` maps ``[N, K']`` →
+    ``[N]`` (e.g. a smooth min over K'). Returns ``[K]`` booleans."""
+    if values.ndim != 2:
+        raise ValueError(f"primitives_that_matter: values must be [N, K], got {list(values.shape)}")
+    matters = torch.zeros(values.shape[1], dtype=torch.bool)
+    with torch.no_grad():
+        inside = compose(values) <= 0
+        keep = torch.ones(values.shape[1], dtype=torch.bool)
+        for k in range(values.shape[1]):
+            keep[k] = False
+            changed = (compose(values[:, keep]) <= 0) != inside if keep.any() else inside
+            matters[k] = changed.double().mean() > tolerance
+            keep[k] = True
+    return matters

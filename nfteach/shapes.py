@@ -369,3 +369,14 @@ def sample_near_surface(shape: Shape, n: int, sigmas: Sequence[float] = (0.07, 0
     points, _ = surface_points(shape, n, seed=seed)
     std = torch.tensor(sigmas, dtype=torch.float32).repeat_interleave(math.ceil(n / len(sigmas)))[:n, None]
     return points + std * torch.randn(n, shape.dim, generator=_generator(seed + 1))
+
+
+def smooth_min_all(values: torch.Tensor, k: float) -> torch.Tensor:
+    """The smooth union of K fields' values ``[N, K]`` → ``[N]``: :func:`smooth_min` folded left to right
+    (k = 0: the exact min; for k > 0 the fold depends a little on the order where three or more blend)."""
+    if values.ndim != 2 or values.shape[1] == 0:
+        raise ValueError(f"smooth_min_all: values must be [N, K] with K ≥ 1, got {list(values.shape)}")
+    result = values[:, 0]
+    for column in values.unbind(1)[1:]:
+        result = smooth_min(result, column, k)
+    return result

@@ -40,3 +40,10 @@ def test_cli_check_reports_missing_headers(tmp_path, capsys):
     assert "notebooks/a.ipynb" in capsys.readouterr().err
     assert cli.main(["colab", "--root", str(tmp_path)]) == 0
     assert cli.main(["colab", "--check", "--root", str(tmp_path)]) == 0
+
+
+def test_the_project_starters_are_kit_notebooks_too(tmp_path):
+    for name in ("notebooks/07_projects.ipynb", "notebooks/projects/p2_texture.ipynb", "solutions/01_x.ipynb"):
+        make_notebook(tmp_path / name, "pass")
+    found = [p.relative_to(tmp_path).as_posix() for p in colab.notebook_paths(tmp_path)]
+    assert found == ["notebooks/07_projects.ipynb", "notebooks/projects/p2_texture.ipynb", "solutions/01_x.ipynb"]

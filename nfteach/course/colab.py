@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 
 HEADER_TAG = "nfteach-colab-header"
-NOTEBOOK_FOLDERS = ("notebooks", "solutions", "exercises")
+NOTEBOOK_FOLDERS = ("notebooks", "notebooks/projects", "solutions", "exercises")
 
 
 def repository_url() -> str:
