@@ -18,8 +18,14 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install -e ".[lab,test]"
 	touch $(INSTALLED)
 
+# Serve the repository root (notebooks/, exercises/ and solutions/ all open) and start on the welcome notebook;
+# no news pop-up and no update check (the announcements plugin is switched off in .venv only).
+LAB_OPTIONS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb \
+	--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+
 lab: setup
-	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/00_welcome.ipynb
+	@$(VENV)/bin/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1 || true
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) $(LAB_OPTIONS)
 
 # The browser tests need Debian's Chromium; elsewhere they skip and say why.
 browser:

@@ -129,7 +129,7 @@ def plot_signal(t, target, predictions: Mapping[str, torch.Tensor] | None = None
     ax.set(xlabel="t", ylabel="y", xlim=(t.min(), t.max()))
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper right", fontsize="small", ncol=1 + len(predictions or {}) // 3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # beside the axes, off the data
     return ax
 
 
@@ -155,7 +155,8 @@ def plot_response_heatmap(steps: Sequence[int], response: torch.Tensor, freqs: S
                           title: str | None = None):
     """Heatmap of the normalised response ``[T, K]`` (values in [0, 1]): frequency on y, iteration on x.
 
-    The picture of Rahaman et al. (2019), Fig. 1: the bright region grows from the low frequencies upwards.
+    Rahaman et al. (2019), Fig. 1, transposed (the paper puts frequency on x and iterations upwards): the bright
+    region grows from the low frequencies upwards.
     Returns the Axes (a colorbar is attached).
     """
     values = _numpy(response)
@@ -253,8 +254,8 @@ def plot_layer_histograms(outputs: Mapping[str, Sequence[torch.Tensor]], bins: i
     with depth (SIREN's init keeps them arcsine distributed in [−1, 1]; a naive init does not)."""
     if not outputs:
         raise ValueError("plot_layer_histograms: outputs must name at least one network, got none")
-    ncols = max(len(layers) for layers in outputs.values())
-    fig, axes = plt.subplots(len(outputs), ncols, figsize=(2.2 * ncols, 2.0 * len(outputs)), squeeze=False)
+    ncols = max(len(layers) for layers in outputs.values())  # the figure keeps JupyterLab's width, ~9.7 in
+    fig, axes = plt.subplots(len(outputs), ncols, figsize=(9.7, 1.6 * len(outputs) + 0.4), squeeze=False)
     for row, (name, layers) in zip(axes, outputs.items()):
         for index, ax in enumerate(row):
             if index >= len(layers):
@@ -262,8 +263,9 @@ def plot_layer_histograms(outputs: Mapping[str, Sequence[torch.Tensor]], bins: i
                 continue
             ax.hist(_numpy(layers[index]).reshape(-1), bins=bins, color=f"C{list(outputs).index(name)}")
             ax.set_yticks([])
-            ax.set_title(f"layer {index}", fontsize="small")
-        row[0].set_ylabel(name)
+            ax.set_xticks([-1, 0, 1] if index < len(layers) - 1 else [])
+            ax.set_title(f"layer {index}")
+        row[0].set_ylabel(name, fontsize="small")
     fig.tight_layout()
     return fig
 

@@ -54,6 +54,27 @@ def _pe_grouped(x, num_frequencies):
     return torch.cat([x] + [torch.sin(a) for a in angles] + [torch.cos(a) for a in angles], dim=1)
 
 
+def _fourier_sin_first(v, B):  # the official code's order
+    return torch.cat([torch.sin(2 * math.pi * v @ B.T), torch.cos(2 * math.pi * v @ B.T)], dim=1)
+
+
+def _init_first_hard_coded(linear, omega_0, is_first):  # right only for a first layer of fan-in 2
+    bound = 0.5 if is_first else math.sqrt(6 / linear.in_features) / omega_0
+    with torch.no_grad():
+        linear.weight.uniform_(-bound, bound)
+
+
+def _init_zero_bias(linear, omega_0, is_first):
+    ANSWERS["siren_init"](linear, omega_0, is_first)
+    with torch.no_grad():
+        linear.bias.zero_()
+
+
+def _gradient_on_callers_coords(model, coords):
+    coords.requires_grad_(True)
+    return torch.autograd.grad(model(coords).sum(), coords, create_graph=True)[0]
+
+
 def _init_not_divided(linear, omega_0, is_first):
     bound = 1 / linear.in_features if is_first else math.sqrt(6 / linear.in_features)
     with torch.no_grad():
@@ -75,7 +96,6 @@ MISTAKES = [
     ("fourier_features", _fourier_cos_only, "expected shape (N, 512), got (N, 256): did you concatenate cos and sin?"),
     ("fourier_features", _fourier_no_two_pi, "2π"),
     ("positional_encoding", _pe_without_x, "include x itself"),
-    ("positional_encoding", _pe_grouped, "another order"),
     ("sum_of_sinusoids", lambda t, f, a, p: (a * torch.cos(2 * math.pi * f * t + p)).sum(1, keepdim=True), "cosines"),
     ("spectrum", lambda y: torch.fft.rfft(y).abs(), "divide by the number of samples"),
     ("spectrum", lambda y: torch.fft.fft(y).abs() / len(y), "rfft"),
@@ -87,9 +107,20 @@ MISTAKES = [
     ("siren_init", _init_normal, "uniform"),
     ("siren_init", lambda linear, omega_0, is_first: linear.weight.uniform_(-1, 1), "torch.no_grad()"),
     ("siren_init", lambda linear, omega_0, is_first: None, "did not change"),
+    ("siren_init", _init_first_hard_coded, "first layer: the largest |w| is 1.50 times"),
+    ("siren_init", _init_zero_bias, "leave the bias alone"),
     ("gradient", _gradient_without_graph, "create_graph=True"),
+    ("gradient", _gradient_on_callers_coords, "you changed the coords you were given"),
     ("gradient", lambda model, coords: torch.autograd.grad(model(coords).sum(), coords)[0], "requires_grad_"),
 ]
+
+
+@pytest.mark.parametrize("task, answer, paper", [("positional_encoding", _pe_grouped, "NeRF writes"),
+                                                  ("fourier_features", _fourier_sin_first, "the paper writes")])
+def test_the_same_features_in_another_consistent_order_pass_with_a_note(task, answer, paper, capsys):
+    assert getattr(check, task)(answer)
+    note, verdict = capsys.readouterr().out.strip().splitlines()
+    assert paper in note and verdict.startswith("✓ ")
 
 
 @pytest.mark.parametrize("task, wrong, hint", MISTAKES, ids=[f"{t}-{h[:20]}" for t, _, h in MISTAKES])
@@ -143,3 +174,14 @@ def test_the_checks_contain_no_line_of_any_solution():
                 code = line.split("#")[0].strip()
                 computes = code.startswith("return ") or " = " in code or "+=" in code
                 assert not computes or code not in source, f"{path.name}: check.py contains the answer line {code!r}"
+
+
+def _unfinished_task(x):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def test_needs_stops_a_cell_in_one_line_only_while_a_task_is_unfinished():
+    check.needs(ANSWERS["psnr"], _pe_grouped)  # written: nothing happens
+    with pytest.raises(check.TaskNotDone, match="this cell needs _unfinished_task: finish that task above"):
+        check.needs(ANSWERS["psnr"], _unfinished_task)

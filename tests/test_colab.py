@@ -47,3 +47,57 @@ def test_the_project_starters_are_kit_notebooks_too(tmp_path):
         make_notebook(tmp_path / name, "pass")
     found = [p.relative_to(tmp_path).as_posix() for p in colab.notebook_paths(tmp_path)]
     assert found == ["notebooks/07_projects.ipynb", "notebooks/projects/p2_texture.ipynb", "solutions/01_x.ipynb"]
+
+
+SIMULATE_COLAB = """
+import importlib.util, sys, types
+from IPython.core.interactiveshell import InteractiveShell
+
+sys.modules["google"], sys.modules["google.colab"] = types.ModuleType("google"), types.ModuleType("google.colab")
+real_find_spec = importlib.util.find_spec
+if {hide_kit}:  # as on a fresh Colab VM: the kit is not there until the cell installs it
+    importlib.util.find_spec = lambda name, *args: None if name == "nfteach" else real_find_spec(name, *args)
+shell = InteractiveShell.instance()
+if {fake_pip}:
+    shell.register_magic_function(lambda line: print("pip", line), magic_kind="line", magic_name="pip")
+result = shell.run_cell({cell!r})
+print("ERROR:", result.error_in_exec)
+"""
+
+
+def run_install_cell(source: str, hide_kit: bool, fake_pip: bool) -> str:
+    """Run the stamped install cell in a fresh IPython that believes it is Colab; return what it printed."""
+    import subprocess
+    import sys
+
+    cell = colab.header_cells("notebooks/x.ipynb")[1].source.replace(colab.install_source(), source)
+    script = SIMULATE_COLAB.format(hide_kit=hide_kit, fake_pip=fake_pip, cell=cell)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    return done.stdout + done.stderr
+
+
+def test_in_colab_a_failed_install_stops_the_cell_with_one_message(tmp_path):
+    printed = run_install_cell(f"nfteach @ file://{tmp_path}/nowhere", hide_kit=True, fake_pip=False)  # pip really runs
+    assert "ERROR: nfteach is not installed in this kernel. `pip install nfteach @ file://" in printed
+    assert "check the address and the network" in printed
+
+
+def test_in_colab_the_install_runs_and_the_import_is_verified():
+    printed = run_install_cell("nfteach @ file:///local/clone", hide_kit=False, fake_pip=True)
+    assert 'pip install --quiet "nfteach @ file:///local/clone"' in printed and "ERROR: None" in printed
+
+
+def test_outside_colab_a_missing_kit_says_how_to_install_it():
+    import importlib.util
+
+    cell = colab.header_cells("notebooks/x.ipynb")[1].source.replace("%pip", "pass  #")  # plain Python
+    real = importlib.util.find_spec
+    importlib.util.find_spec = lambda name, *args: None if name == "nfteach" else real(name, *args)
+    try:
+        exec(cell, {})
+    except ModuleNotFoundError as error:
+        assert "run `make lab` (or `pip install -e .` here), then restart the kernel" in str(error)
+    else:
+        raise AssertionError("the install cell did not stop")
+    finally:
+        importlib.util.find_spec = real

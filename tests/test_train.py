@@ -78,16 +78,25 @@ def test_setup_seeds_and_returns_a_device():
     assert isinstance(device, torch.device)
 
 
-def test_setup_sets_cpu_threads_only_when_asked():
+def test_setup_decides_cpu_threads_in_one_place():
     before = torch.get_num_threads()
     try:
-        on_cpu = nfteach.setup(cpu_threads=1).type == "cpu"
-        nfteach.setup()  # None leaves the setting alone
-        assert torch.get_num_threads() == (1 if on_cpu else before)
+        on_cpu = nfteach.setup(cpu_threads=3).type == "cpu"
+        assert torch.get_num_threads() == (3 if on_cpu else before)
+        nfteach.setup()  # None: the kit's own choice, the same for every notebook
+        assert torch.get_num_threads() == (nfteach.default_cpu_threads() if on_cpu else before)
     finally:
         torch.set_num_threads(before)
     with pytest.raises(ValueError, match="setup: cpu_threads must be a positive integer, got 0"):
         nfteach.setup(cpu_threads=0)
+
+
+def test_default_cpu_threads_is_one_on_small_or_busy_machines():
+    assert nfteach.default_cpu_threads(cores=2, load=0.0) == 1
+    assert nfteach.default_cpu_threads(cores=4, load=0.0) == 1
+    assert nfteach.default_cpu_threads(cores=16, load=14.5) == 1
+    assert nfteach.default_cpu_threads(cores=16, load=13.0) == 3
+    assert nfteach.default_cpu_threads(cores=64, load=0.0) == 4
 
 
 def test_live_view_outside_a_notebook_draws_nothing_and_changes_nothing():

@@ -24,6 +24,25 @@ def repository_url() -> str:
     raise RuntimeError("nfteach's metadata has no Project-URL 'Repository': reinstall with `pip install -e .`")
 
 
+def install_source() -> str:
+    """What the Colab cell hands to ``pip install``: the package from the repository's default branch."""
+    return f"nfteach @ git+{repository_url()}"
+
+
+INSTALL_CELL = """\
+# In Google Colab this installs the kit; anywhere else it only checks that the kit can be imported.
+import importlib.util, sys
+
+if "google.colab" in sys.modules:
+    %pip install --quiet "{SOURCE}"
+if importlib.util.find_spec("nfteach") is None:   # stop here with one message, not at the next cell's import
+    raise ModuleNotFoundError("nfteach is not installed in this kernel. " + (
+        "`pip install {SOURCE}` failed (output above): check the address and the network, then rerun this cell."
+        if "google.colab" in sys.modules else
+        "From a clone of the repository run `make lab` (or `pip install -e .` here), then restart the kernel."))"""
+"""The install cell; ``{SOURCE}`` becomes :func:`install_source`."""
+
+
 def colab_url(relative_path: str) -> str:
     """The Colab address that opens ``relative_path`` (a path inside the repository) from GitHub."""
     github_path = repository_url().split("github.com/", 1)[1]
@@ -35,12 +54,7 @@ def header_cells(relative_path: str) -> list[nbformat.NotebookNode]:
     badge = nbformat.v4.new_markdown_cell(
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(relative_path)})"
     )
-    install = nbformat.v4.new_code_cell(
-        "# In Google Colab this installs the kit; anywhere else it does nothing.\n"
-        "import sys\n\n"
-        'if "google.colab" in sys.modules:\n'
-        f'    %pip install --quiet "nfteach @ git+{repository_url()}"'
-    )
+    install = nbformat.v4.new_code_cell(INSTALL_CELL.replace("{SOURCE}", install_source()))
     for cell in (badge, install):
         cell.metadata["tags"] = [HEADER_TAG]
     return [badge, install]

@@ -17,7 +17,7 @@ from nfteach.metrics import psnr
 from nfteach.models import MLP
 from nfteach.train import fit, predict
 from nfteach.viz import plot_sparse_fit
-from nfteach.widgets import cpu_threads, slider_explorer
+from nfteach.widgets import slider_explorer
 
 
 @dataclass
@@ -46,18 +46,17 @@ def fourier_1d_run(sigma: float, *, n: int = 256, every: int = 4, steps: int = 3
     train = torch.arange(n) % check_positive_int("fourier_1d_run: every", every) == 0  # [n]
     torch.manual_seed(seed)
     net = MLP(1, width, 2, 1, encoding=FourierFeatures(1, mapping_size, sigma, seed=seed)).to(device or "cpu")
-    with cpu_threads(1):
-        fit(net, t[train], y[train], steps=steps, lr=lr, progress=False)
-        prediction = predict(net, t)
+    fit(net, t[train], y[train], steps=steps, lr=lr, progress=False)
+    prediction = predict(net, t)
     return SparseFit(t, y, train, prediction, psnr(prediction[train], y[train], 2.0), psnr(prediction[~train], y[~train], 2.0))
 
 
 def _sparse_fit_figure(sigma: float, **kwargs) -> Figure:
     run = fourier_1d_run(sigma, **kwargs)
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig, ax = plt.subplots(figsize=(9.5, 3))
     plot_sparse_fit(run.t, run.y, run.train, run.prediction, ax=ax,
                     title=f"σ = {sigma:g}: training PSNR {run.train_psnr:.1f} dB, held-out PSNR {run.test_psnr:.1f} dB")
-    ax.legend(loc="upper right", fontsize="small", ncol=4)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # beside the curve, not on it
     fig.tight_layout()
     return fig
 
@@ -68,17 +67,17 @@ def fourier_sigma_explorer(sigmas: Sequence[float] = (0.5, 1, 2, 4, 8, 16, 32, 6
     interpolates the training samples with noise. Static twin: :func:`fourier_sigma_grid`."""
     if sigma not in sigmas:
         raise ValueError(f"fourier_sigma_explorer: sigma must be one of sigmas={tuple(sigmas)}, got {sigma}")
-    slider = widgets.SelectionSlider(options=list(sigmas), value=sigma, description="sigma", continuous_update=False)
-    return slider_explorer(lambda sigma: _sparse_fit_figure(sigma, **kwargs), [slider])
+    slider = widgets.SelectionSlider(options=list(sigmas), value=sigma, description="σ", continuous_update=False)
+    return slider_explorer(lambda σ: _sparse_fit_figure(σ, **kwargs), [slider])  # the slider's label names the argument
 
 
 def fourier_sigma_grid(sigmas: Sequence[float] = (0.5, 2, 32), **kwargs) -> tuple[Figure, dict[float, SparseFit]]:
     """The static twin of :func:`fourier_sigma_explorer`: one panel per σ; returns the figure and the runs."""
     runs = {sigma: fourier_1d_run(sigma, **kwargs) for sigma in sigmas}
-    fig, axes = plt.subplots(1, len(runs), figsize=(4 * len(runs), 2.8), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.3 * len(runs), 3), sharey=True, squeeze=False)
     for ax, (sigma, run) in zip(axes[0], runs.items()):
         plot_sparse_fit(run.t, run.y, run.train, run.prediction, ax=ax,
                         title=f"σ = {sigma:g}\ntrain {run.train_psnr:.1f} dB, held out {run.test_psnr:.1f} dB")
-    axes[0, -1].legend(loc="lower right", fontsize="x-small")
-    fig.tight_layout()
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=4, frameon=False)  # below, off the data
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig, runs

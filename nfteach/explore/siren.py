@@ -13,7 +13,7 @@ from nfteach.metrics import psnr
 from nfteach.models import Siren
 from nfteach.train import fit, predict
 from nfteach.viz import image_grid
-from nfteach.widgets import cpu_threads, slider_explorer
+from nfteach.widgets import slider_explorer
 
 
 def siren_image_run(img: torch.Tensor, omega_0: float = 30.0, hidden_layers: int = 3, *, width: int = 64,
@@ -24,24 +24,23 @@ def siren_image_run(img: torch.Tensor, omega_0: float = 30.0, hidden_layers: int
     coords, target = grid(height, width_px), img.reshape(-1, 1) * 2 - 1  # [N, 2], [N, 1]
     torch.manual_seed(0)
     net = Siren(2, width, hidden_layers, 1, first_omega_0=omega_0, hidden_omega_0=omega_0).to(device or "cpu")
-    with cpu_threads(1):
-        fit(net, coords, target, steps=steps, lr=lr, final_lr=final_lr, progress=False, data_range=2.0)
-        prediction = predict(net, coords)
+    fit(net, coords, target, steps=steps, lr=lr, final_lr=final_lr, progress=False, data_range=2.0)
+    prediction = predict(net, coords)
     return ((prediction + 1) / 2).clamp(0, 1).reshape(img.shape), psnr(prediction, target, 2.0)
 
 
 def siren_explorer(img: torch.Tensor, omegas: Sequence[float] = (1, 3, 10, 30, 100, 300), depths: tuple[int, int] = (0, 5),
                    *, omega_0: float = 30, depth: int = 3, **kwargs) -> widgets.VBox:
-    """Sliders ``omega_0`` (ω0 of every sine layer) and ``depth`` (hidden sine layers) refit
+    """Sliders ω0 (of every sine layer) and ``depth`` (hidden sine layers) refit
     :func:`siren_image_run` on ``img``. Static twin: :func:`siren_grid`."""
     sliders = [
-        widgets.SelectionSlider(options=list(omegas), value=omega_0, description="omega_0", continuous_update=False),
+        widgets.SelectionSlider(options=list(omegas), value=omega_0, description="ω0", continuous_update=False),
         widgets.IntSlider(depth, *depths, description="depth", continuous_update=False),
     ]
 
-    def draw(omega_0: float, depth: int) -> Figure:
-        reconstruction, value = siren_image_run(img, omega_0, depth, **kwargs)
-        return image_grid([img, reconstruction], ["target", f"ω0 = {omega_0:g}, {depth} hidden: {value:.1f} dB"], size=3.5)
+    def draw(ω0: float, depth: int) -> Figure:  # the sliders' labels name the arguments
+        reconstruction, value = siren_image_run(img, ω0, depth, **kwargs)
+        return image_grid([img, reconstruction], ["target", f"ω0 = {ω0:g}, {depth} hidden: {value:.1f} dB"], size=3.5)
 
     return slider_explorer(draw, sliders)
 

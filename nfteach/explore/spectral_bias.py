@@ -16,7 +16,7 @@ from nfteach.models import MLP
 from nfteach.spectral import frequency_response
 from nfteach.train import fit, predict
 from nfteach.viz import plot_fit_and_response, plot_fit_grid
-from nfteach.widgets import cpu_threads, slider_explorer
+from nfteach.widgets import slider_explorer
 
 
 @dataclass
@@ -60,13 +60,13 @@ def spectral_bias_run(
     seed: int = 0,
     device: torch.device | str | None = None,
     progress: bool = True,
-    threads: int | None = 1,
+    live: bool = False,
 ) -> SpectralRun:
     """Fit an MLP (``depth`` linear layers, ReLU by default) to Σ A_i sin(2π k_i t + φ_i) and log its spectrum.
 
     The experiment of Rahaman et al. (2019), Sec. 3: φ_i ~ U(0, 2π) drawn with ``seed``, full batch,
     MSE, Adam. Every ``log_every`` iterations the prediction's response 2|F(k_i)| / (N A_i) is recorded.
-    On the CPU it trains with ``threads`` threads (see :func:`cpu_threads`; None keeps torch's setting).
+    ``progress`` shows a progress bar, ``live`` the live loss and PSNR curves of :func:`~nfteach.train.fit`.
     """
     depth = check_positive_int("spectral_bias_run: depth", depth)
     if depth < 2:
@@ -82,8 +82,7 @@ def spectral_bias_run(
         responses.append(frequency_response(prediction, freqs, amps))
         predictions.append(prediction[:, 0])
 
-    with cpu_threads(threads if next(model.parameters()).device.type == "cpu" else None):
-        fit(model, t, y, steps=steps, lr=lr, log_every=log_every, on_log=record, progress=progress, seed=seed)
+    fit(model, t, y, steps=steps, lr=lr, log_every=log_every, on_log=record, progress=progress, live=live, seed=seed)
     return SpectralRun([int(k) for k in freqs], t, y, logged, torch.stack(responses), torch.stack(predictions))
 
 

@@ -6,7 +6,7 @@ re-exported below; :mod:`.core` holds what they share. Each check compares the s
 with the kit's own implementation and never prints the reference code.
 """
 
-from nfteach.course.check.core import Hint, Verdict, take_verdict
+from nfteach.course.check.core import Hint, TaskNotDone, Verdict, needs, take_verdict
 from nfteach.course.check.fourier import *  # noqa: F401,F403  chapter 2
 from nfteach.course.check.shapes import *  # noqa: F401,F403  chapter 4
 from nfteach.course.check.mrnet import *  # noqa: F401,F403  chapter 6

@@ -11,6 +11,7 @@ With the environment variable
 
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -109,3 +110,44 @@ def call(fn, *args, hints: dict[str, str]):
         if hint is None:
             raise
         raise Hint(hint.format(error=error)) from None
+
+
+class TaskNotDone(Exception):
+    """A cell needs a task that is still the exercise's stub (shown as one line in a notebook, see :func:`needs`)."""
+
+
+def needs(*tasks: Callable) -> None:
+    """First line of a cell that uses the student's functions: if one is still the exercise's stub
+    (``raise NotImplementedError()``), stop the cell with one line naming it, instead of a traceback here
+    and knock-on ``NameError``\ s and empty plots in the cells below."""
+    missing = [task.__name__ for task in tasks if _is_stub(task)]
+    if missing:
+        raise TaskNotDone(f"⏸ this cell needs {', '.join(missing)}: finish {'that task' if len(missing) == 1 else 'those tasks'} "
+                          "above, then run this cell again")
+
+
+def _is_stub(task: Callable) -> bool:
+    try:
+        source = inspect.getsource(task)
+    except (OSError, TypeError):  # no source to read: assume it is written
+        return False
+    return "raise NotImplementedError()" in source
+
+
+def _one_line(shell, etype, value, tb, tb_offset=None) -> list[str]:
+    shell._showtraceback(etype, value, [str(value)])  # the cell's whole error output: no traceback
+    return [str(value)]
+
+
+def _show_unfinished_tasks_in_one_line() -> None:
+    """In IPython, show a :class:`TaskNotDone` as its message alone (the cell still counts as failed)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((TaskNotDone,), _one_line)
+
+
+_show_unfinished_tasks_in_one_line()

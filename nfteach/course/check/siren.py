@@ -38,14 +38,16 @@ def siren_init(fn) -> Verdict:
     """Check ``fn(linear, omega_0, is_first)`` (in place) against the weights of :class:`nfteach.models.SineLayer`."""
 
     def test(fn):
-        for fan_in, omega_0, is_first in ((2, 30.0, True), (256, 30.0, False), (64, 10.0, False)):
+        for fan_in, omega_0, is_first in ((2, 30.0, True), (3, 30.0, True), (256, 30.0, False), (64, 10.0, False)):
             torch.manual_seed(5)
             linear = torch.nn.Linear(fan_in, 4096)
-            before = linear.weight.detach().clone()
+            before, bias_before = linear.weight.detach().clone(), linear.bias.detach().clone()
             call(fn, linear, omega_0, is_first, hints={"leaf Variable": "change the weights inside `with torch.no_grad():`"})
             weight = linear.weight.detach().double()
             if torch.equal(weight.float(), before):
                 raise Hint("the weights did not change: overwrite linear.weight in place (e.g. .uniform_)")
+            if not torch.equal(linear.bias.detach(), bias_before):
+                raise Hint("leave the bias alone: the official code keeps PyTorch's default bias")
             reference = SineLayer(fan_in, 4096, omega_0, is_first).linear.weight.detach().double()
             layer = "first" if is_first else f"hidden (fan-in {fan_in}, ω0 = {omega_0:g})"
             spread = float(weight.std() / weight.abs().max())
@@ -69,9 +71,13 @@ def gradient(fn) -> Verdict:
         torch.manual_seed(6)
         model = Siren(2, 32, 1, 1, first_omega_0=5.0, hidden_omega_0=5.0).double()
         coords = torch.rand(20, 2, dtype=torch.float64) * 2 - 1
-        got = call(fn, model, coords.clone(), hints={"does not require grad": (
+        given = coords.clone()
+        got = call(fn, model, given, hints={"does not require grad": (
             "autograd can only differentiate with respect to coords that require gradients: "
             "call requires_grad_() on a copy of coords before the forward pass")})
+        if given.requires_grad or not torch.equal(given, coords):
+            raise Hint("you changed the coords you were given (the caller's tensor now requires grad): "
+                       "call requires_grad_() on a copy, coords.clone()")
         if isinstance(got, torch.Tensor) and not got.requires_grad:
             raise Hint("the gradient has no graph: pass create_graph=True so a loss on it can be trained")
         got = tensor(got, "gradient")
