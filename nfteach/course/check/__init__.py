@@ -8,5 +8,6 @@ with the kit's own implementation and never prints the reference code.
 
 from nfteach.course.check.core import Hint, Verdict, take_verdict
 from nfteach.course.check.fourier import *  # noqa: F401,F403  chapter 2
+from nfteach.course.check.neural_sdf import *  # noqa: F401,F403  chapter 5
 from nfteach.course.check.siren import *  # noqa: F401,F403  chapter 3
 from nfteach.course.check.spectral_bias import *  # noqa: F401,F403  chapter 1
