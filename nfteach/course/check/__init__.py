@@ -7,9 +7,9 @@ with the kit's own implementation and never prints the reference code.
 """
 
 from nfteach.course.check.core import Hint, TaskNotDone, Verdict, needs, take_verdict
+from nfteach.course.check.spectral_bias import *  # noqa: F401,F403  chapter 1
 from nfteach.course.check.fourier import *  # noqa: F401,F403  chapter 2
+from nfteach.course.check.siren import *  # noqa: F401,F403  chapter 3
 from nfteach.course.check.shapes import *  # noqa: F401,F403  chapter 4
 from nfteach.course.check.neural_sdf import *  # noqa: F401,F403  chapter 5
 from nfteach.course.check.mrnet import *  # noqa: F401,F403  chapter 6
-from nfteach.course.check.siren import *  # noqa: F401,F403  chapter 3
-from nfteach.course.check.spectral_bias import *  # noqa: F401,F403  chapter 1
