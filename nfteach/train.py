@@ -322,13 +322,15 @@ class _Stop(Exception):
 
 def timed_fit(recipe: Recipe, model: nn.Module, coords: torch.Tensor, target: torch.Tensor, *, every: int = 1,
               data_range: float = 2.0, stop_at: float | None = None, max_seconds: float | None = None,
-              on_measure: Callable[[TimedRun, nn.Module], None] | None = None) -> TimedRun:
+              on_measure: Callable[[TimedRun, nn.Module], None] | None = None, progress: bool = False) -> TimedRun:
     """``recipe.fit`` the model, measuring the PSNR of all of ``coords`` every ``every`` steps (untimed).
 
     Stops after the recipe's steps, or once the PSNR reaches ``stop_at`` dB, or once ``max_seconds`` of training have
     passed. ``on_measure(run, model)`` runs after each measurement, also untimed (e.g. a PSNR elsewhere).
+    ``progress=True`` shows the recipe's progress bar (it ends early when the run stops early).
     """
-    run, measuring, start = TimedRun(), 0.0, time.perf_counter()
+    run = TimedRun([0], [0.0], [psnr(predict(model, coords), target, data_range=data_range)])  # the untrained model
+    measuring, start = 0.0, time.perf_counter()
 
     def on_log(step: int, model: nn.Module) -> None:
         nonlocal measuring
@@ -343,7 +345,7 @@ def timed_fit(recipe: Recipe, model: nn.Module, coords: torch.Tensor, target: to
             raise _Stop
 
     try:
-        recipe.fit(model, coords, target, data_range=data_range, log_every=every, on_log=on_log, progress=False)
+        recipe.fit(model, coords, target, data_range=data_range, log_every=every, on_log=on_log, progress=progress)
     except _Stop:
         pass
     return run
