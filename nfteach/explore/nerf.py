@@ -60,7 +60,7 @@ def _novel_view_figure(fields: dict[str, torch.nn.Module], scene: Shape, angle: 
                        axes_row) -> None:
     truth = sphere_traced_view(scene, angle, resolution)
     side = (resolution, resolution)
-    panels = [("sphere-traced", truth.rgb, truth.depth.where(truth.hit, torch.tensor(rays.far)))]
+    panels = [("sphere-traced", truth.rgb, truth.depth.where(truth.hit, torch.tensor(0.0)))]  # no surface: 0, as an empty ray
     with cpu_threads(1):
         for name, field in fields.items():
             rgb, depth = render_view(field, truth.origins, truth.directions, rays)
