@@ -4,7 +4,7 @@
     .venv/bin/python bench/step_speed.py --side 256 --width 128 256 --steps 10 --threads 1
 
 One step = forward + MSE + backward + Adam on a full batch of random 2D coordinates (an image of
-``side²`` pixels). The FLOPs counted are those of the linear layers only: 2·N·fan_in·fan_out forward and
+``side²`` pixels). The hash grid keeps its recipe's size (16 levels, T = 2^14, MLP 2 × 64) whatever ``--width``. The FLOPs counted are those of the linear layers only: 2·N·fan_in·fan_out forward and
 twice that backward, i.e. 6·N·Σ fan_in·fan_out per step (activations, the encoding and Adam are left out, so
 the GFLOP/s are a lower bound on the work done). The peak is the best of a few large ``torch.mm`` calls.
 Runs on the device from ``nfteach.setup()``.
@@ -23,6 +23,7 @@ from torch import nn
 import nfteach
 from nfteach.encodings import FourierFeatures
 from nfteach.models import MLP, Siren
+from nfteach.train import HASH_GRID_DEFAULT
 
 MODELS: dict[str, Callable[[int, int], nn.Module]] = {
     "MLP relu": lambda width, layers: MLP(2, width, layers, 1),
@@ -30,6 +31,7 @@ MODELS: dict[str, Callable[[int, int], nn.Module]] = {
     "MLP + FourierFeatures(256, σ=10)": lambda width, layers: MLP(2, width, layers, 1,
                                                                   encoding=FourierFeatures(2, 256, 10.0)),
     "Siren": lambda width, layers: Siren(2, width, layers, 1),
+    "HashGrid + MLP 2×64 (A1 recipe)": lambda width, layers: HASH_GRID_DEFAULT.model(),  # its own size
 }
 
 
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                 seconds = seconds_per_step(model, side * side, steps, warmup, device)
                 gflops = linear_flops_per_step(model, side * side) / seconds / 1e9
                 params = sum(p.numel() for p in model.parameters())
-                print(f"{name:34} {f'{side}²':>8} {width:>5} {params:>9,} {seconds * 1e3:>9.1f} {gflops:>8.1f} "
+                hidden = next(m.out_features for m in model.modules() if isinstance(m, nn.Linear))
+                print(f"{name:34} {f'{side}²':>8} {hidden:>5} {params:>9,} {seconds * 1e3:>9.1f} {gflops:>8.1f} "
                       f"{100 * gflops / peak:>6.0f}%", flush=True)
     return 0
 

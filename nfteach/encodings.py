@@ -186,11 +186,13 @@ class HashGrid(nn.Module):
         return sampled.reshape(self.features_per_level, -1).T  # [N, F]
 
     def _hashed_lookup(self, level: int, table: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
-        """d-linear interpolation of the 2^d hashed corners of each point's cell."""
+        """d-linear interpolation of the 2^d corners of each point's cell, gathered from the level's table."""
         floor = position.floor()
-        fraction = position - floor  # [N, d]
+        pairs = torch.stack([1 - (position - floor), position - floor], dim=2)  # [N, d, 2]: weights of x_i and x_i + 1
+        weights = pairs[:, 0]  # [N, 2]
+        for i in range(1, self.in_features):  # outer products: corner k takes bit i of k along axis i
+            weights = (pairs[:, i, :, None] * weights[:, None, :]).flatten(1)  # [N, 2^(i+1)]
         vertices = floor.long()[:, None, :] + self.corners.long()  # [N, 2^d, d]
-        weights = torch.where(self.corners.bool(), fraction[:, None, :], 1 - fraction[:, None, :]).prod(dim=2)  # [N, 2^d]
         rows = self.vertex_index(level, vertices.reshape(-1, self.in_features)).reshape(weights.shape)  # [N, 2^d]
         return (weights[..., None] * table[rows]).sum(dim=1)  # [N, F]
 

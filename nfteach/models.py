@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -325,3 +326,47 @@ class LipschitzMLP(nn.Module):
         for layer in self.layers[:-1]:
             x = torch.relu(layer(x))  # [N, hidden]
         return self.layers[-1](x)  # [N, out_features]
+
+
+CPPN_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "tanh": torch.tanh, "sin": torch.sin, "gaussian": lambda x: torch.exp(-x * x), "abs": torch.abs,
+}
+"""The node functions a :class:`CPPN` mixes, by name (Stanley 2007 used these and a few more)."""
+
+
+class CPPN(nn.Module):
+    """A compositional pattern-producing network (Stanley 2007): RGB = f(x, y, r, z; θ), r = √(x² + y²).
+
+    A coordinate MLP whose hidden layers cycle through ``functions`` (names in :data:`CPPN_FUNCTIONS`) and whose
+    input also holds a latent vector z (the same for every pixel). With random weights θ ~ N(0, scale²/fan_in)
+    it is a pattern generator: a new seed or z gives a new pattern, at any resolution. Trained, it is the image
+    regression of chapter 2. Input coords ``[N, 2]`` and z ``[latent_size]`` → RGB ``[N, 3]`` in (0, 1).
+    """
+
+    def __init__(self, latent_size: int = 4, hidden_features: int = 32, hidden_layers: int = 4,
+                 functions: Sequence[str] = ("tanh", "sin", "gaussian"), scale: float = 3.0, seed: int = 0):
+        super().__init__()
+        unknown = [name for name in functions if name not in CPPN_FUNCTIONS]
+        if not functions or unknown:
+            raise ValueError(f"CPPN: functions must be names in {sorted(CPPN_FUNCTIONS)}, got {list(functions)}")
+        self.latent_size = check_positive_int("CPPN: latent_size", latent_size, allow_zero=True)
+        check_positive_number("CPPN: scale", scale)
+        self.functions = [CPPN_FUNCTIONS[functions[i % len(functions)]] for i in range(hidden_layers)]
+        generator = torch.Generator().manual_seed(seed)
+        widths = [3 + latent_size] + [check_positive_int("CPPN: hidden_features", hidden_features)] * hidden_layers + [3]
+        self.layers = nn.ModuleList(nn.Linear(fan_in, fan_out) for fan_in, fan_out in zip(widths[:-1], widths[1:]))
+        with torch.no_grad():
+            for layer in self.layers:
+                layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator) * scale / math.sqrt(layer.in_features))
+                layer.bias.zero_()
+
+    def forward(self, coords: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        check_coords(coords, 2, "CPPN")
+        z = torch.zeros(self.latent_size, device=coords.device) if z is None else z.to(coords.device)
+        if z.shape != (self.latent_size,):
+            raise ValueError(f"CPPN: z must have shape [{self.latent_size}], got {list(z.shape)}")
+        radius = coords.norm(dim=1, keepdim=True)  # [N, 1]
+        h = torch.cat([coords, radius, z.expand(len(coords), -1)], dim=1)  # [N, 3 + latent]
+        for layer, function in zip(self.layers[:-1], self.functions):
+            h = function(layer(h))  # [N, hidden]
+        return torch.sigmoid(self.layers[-1](h))  # [N, 3]

@@ -130,9 +130,14 @@ def render_view(field: nn.Module, origins: torch.Tensor, directions: torch.Tenso
     return torch.cat(colours), torch.cat(depths)
 
 
+def ring_eye(angle: float, radius: float = 2.5, height: float = 0.8) -> torch.Tensor:
+    """A camera position ``[3]`` on a horizontal circle of ``radius`` around the y axis, ``angle`` degrees from +z."""
+    check_positive_number("ring_eye: radius", radius)
+    theta = torch.deg2rad(torch.tensor(float(angle)))
+    return torch.stack([radius * torch.sin(theta), torch.tensor(float(height)), radius * torch.cos(theta)])
+
+
 def ring_cameras(count: int, radius: float = 2.5, height: float = 0.8) -> torch.Tensor:
-    """``count`` camera positions ``[count, 3]`` evenly spaced on a horizontal circle around the y axis, looking in."""
+    """``count`` camera positions ``[count, 3]`` evenly spaced on a horizontal ring (:func:`ring_eye`), looking in."""
     check_positive_int("ring_cameras: count", count)
-    check_positive_number("ring_cameras: radius", radius)
-    angle = 2 * torch.pi * torch.arange(count, dtype=torch.float32) / count
-    return torch.stack([radius * torch.sin(angle), torch.full_like(angle, height), radius * torch.cos(angle)], dim=1)
+    return torch.stack([ring_eye(360.0 * k / count, radius, height) for k in range(count)])

@@ -14,8 +14,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nfteach._checks import check_positive_int, check_positive_number, check_tensor
-from nfteach.metrics import psnr_from_mse
-from nfteach.models import Siren
+from nfteach.encodings import HashGrid
+from nfteach.metrics import psnr, psnr_from_mse
+from nfteach.models import MLP, Siren
 
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 """``loss_fn(model, coords_batch, target_batch) -> scalar loss``; the default is the MSE of model(coords)."""
@@ -61,6 +62,8 @@ def fit(
     steps: int,
     lr: float,
     batch_size: int | None = None,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
     progress: bool = True,
     log_every: int | None = None,
     data_range: float = 1.0,
@@ -75,6 +78,7 @@ def fit(
 
     ``coords [N, d]`` and ``target [N, c]`` are moved to the model's device. ``batch_size=None`` trains on
     all N samples each step (full batch); otherwise each step draws ``batch_size`` random samples.
+    ``betas`` and ``eps`` are Adam's (PyTorch's defaults; Instant-NGP uses (0.9, 0.99) and 1e-15).
     Every ``log_every`` steps (default: 100 logs per run) the loss and PSNR (for ``data_range``) are logged
     and ``on_log(step, model)`` is called. A progress bar shows in a terminal or notebook unless
     ``progress=False``. A NaN or infinite loss, or one that grows over 1000 times its first value, raises
@@ -96,7 +100,7 @@ def fit(
     loss_fn = loss_fn or mse_loss
     device = parameter.device
     coords, target = coords.to(device), target.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=betas, eps=eps)
     decay = 1.0 if final_lr is None else (check_positive_number("fit: final_lr", final_lr) / lr) ** (1 / max(1, steps - 1))
     limit = math.inf
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=decay)
@@ -248,7 +252,31 @@ def predict(model: nn.Module, coords: torch.Tensor, batch_size: int = 65536) -> 
 
 
 @dataclass(frozen=True)
-class SirenFit:
+class Recipe:
+    """A named training schedule for :func:`fit`: steps, learning rate (and its decay), batch size, Adam's betas and eps.
+
+    Subclasses add the network's size and build it with ``model()``.
+    """
+
+    steps: int = 300
+    lr: float = 1e-3
+    final_lr: float | None = None
+    batch_size: int | None = None
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+
+    def model(self, in_features: int = 2, out_features: int = 1) -> nn.Module:
+        raise NotImplementedError
+
+    def fit(self, model: nn.Module, coords: torch.Tensor, target: torch.Tensor, **kwargs) -> History:
+        """:func:`fit` with this recipe's steps, lr, schedule, batch size and Adam settings (``kwargs`` override or add)."""
+        options = dict(steps=self.steps, lr=self.lr, final_lr=self.final_lr, batch_size=self.batch_size,
+                       betas=self.betas, eps=self.eps)
+        return fit(model, coords, target, **{**options, **kwargs})
+
+
+@dataclass(frozen=True)
+class SirenFit(Recipe):
     """A named recipe for fitting a SIREN to an image: the network's size and the training schedule.
 
     :data:`SIREN_PAPER` is the official SIREN image notebook (Sitzmann et al. 2020): 3 hidden layers × 256,
@@ -272,13 +300,91 @@ class SirenFit:
         return Siren(in_features, self.hidden_features, self.hidden_layers, out_features,
                      first_omega_0=self.omega_0, hidden_omega_0=self.omega_0)
 
-    def fit(self, model: nn.Module, coords: torch.Tensor, target: torch.Tensor, **kwargs) -> History:
-        """:func:`fit` with this recipe's steps, lr, schedule and batch size (``kwargs`` override or add)."""
-        options = dict(steps=self.steps, lr=self.lr, final_lr=self.final_lr, batch_size=self.batch_size)
-        return fit(model, coords, target, **{**options, **kwargs})
-
 
 SIREN_PAPER = SirenFit(hidden_features=256, steps=500, lr=1e-4, final_lr=None, batch_size=None)
 """The official SIREN image-fitting configuration."""
 SIREN_DEFAULT = SirenFit()
 """nfteach's default SIREN image fit (notebook 03 and the time-to-30-dB benchmark)."""
+
+
+@dataclass(frozen=True)
+class HashGridFit(Recipe):
+    """Instant-NGP's image recipe (Müller et al. 2022): a :class:`~nfteach.encodings.HashGrid` into a ReLU MLP of
+    2 hidden layers × 64, Adam lr 1e-2, β = (0.9, 0.99), ε = 1e-15, as in the official ``configs/image/base.json``.
+
+    Scaled to a 256² image: the finest level resolves one pixel (``max_resolution`` = the image side, where the
+    official per-level scale 2 over 16 levels serves gigapixel images) and T = 2^14 instead of 2^24, which keeps
+    the parameter count near SIREN's paper network (≈ 234k against 198k) and leaves the four finest levels hashed
+    (with 2^24 every level of a 256² image would be dense). Random batches of 16384 pixels, as ``SIREN_DEFAULT``.
+    """
+
+    levels: int = 16
+    features_per_level: int = 2
+    log2_table_size: int = 14
+    base_resolution: int = 16
+    max_resolution: int = 256
+    hidden_features: int = 64
+    steps: int = 100
+    lr: float = 1e-2
+    batch_size: int | None = 16384
+    betas: tuple[float, float] = (0.9, 0.99)
+    eps: float = 1e-15
+
+    def model(self, in_features: int = 2, out_features: int = 1) -> nn.Module:
+        """A fresh hash grid + MLP of this recipe's size."""
+        grid = HashGrid(in_features, self.levels, self.features_per_level, self.log2_table_size,
+                        self.base_resolution, self.max_resolution)
+        return MLP(in_features, self.hidden_features, 1, out_features, encoding=grid)  # 2 hidden layers of 64
+
+
+HASH_GRID_DEFAULT = HashGridFit()
+"""nfteach's hash-grid image fit (appendix A1 and the time-to-30-dB benchmark)."""
+
+
+@dataclass
+class TimedRun:
+    """A fit timed against the PSNR of its whole signal: at ``step[i]``, ``seconds[i]`` of training (time spent
+    measuring left out) had reached ``psnr[i]`` dB."""
+
+    step: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    psnr: list[float] = field(default_factory=list)
+
+    def seconds_to(self, threshold: float) -> float:
+        """Training seconds until the PSNR first reached ``threshold`` dB (inf if it never did)."""
+        return next((s for s, p in zip(self.seconds, self.psnr) if p >= threshold), math.inf)
+
+
+class _Stop(Exception):
+    """Raised from ``on_log`` to end a timed fit early."""
+
+
+def timed_fit(recipe: Recipe, model: nn.Module, coords: torch.Tensor, target: torch.Tensor, *, every: int = 1,
+              data_range: float = 2.0, stop_at: float | None = None, max_seconds: float | None = None,
+              on_measure: Callable[[TimedRun, nn.Module], None] | None = None, progress: bool = False) -> TimedRun:
+    """``recipe.fit`` the model, measuring the PSNR of all of ``coords`` every ``every`` steps (untimed).
+
+    Stops after the recipe's steps, or once the PSNR reaches ``stop_at`` dB, or once ``max_seconds`` of training have
+    passed. ``on_measure(run, model)`` runs after each measurement, also untimed (e.g. a PSNR elsewhere).
+    ``progress=True`` shows the recipe's progress bar (it ends early when the run stops early).
+    """
+    run = TimedRun([0], [0.0], [psnr(predict(model, coords), target, data_range=data_range)])  # the untrained model
+    measuring, start = 0.0, time.perf_counter()
+
+    def on_log(step: int, model: nn.Module) -> None:
+        nonlocal measuring
+        began = time.perf_counter()
+        run.step.append(step)
+        run.seconds.append(began - start - measuring)
+        run.psnr.append(psnr(predict(model, coords), target, data_range=data_range))
+        if on_measure is not None:
+            on_measure(run, model)
+        measuring += time.perf_counter() - began
+        if (stop_at is not None and run.psnr[-1] >= stop_at) or (max_seconds is not None and run.seconds[-1] >= max_seconds):
+            raise _Stop
+
+    try:
+        recipe.fit(model, coords, target, data_range=data_range, log_every=every, on_log=on_log, progress=progress)
+    except _Stop:
+        pass
+    return run

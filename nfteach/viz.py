@@ -325,3 +325,19 @@ def plot_training(steps: Sequence[int], loss: Sequence[float], psnr: Sequence[fl
     fig.suptitle(f"{title + ' — ' if title else ''}{done}{last}", fontsize="medium")
     fig.tight_layout()
     return fig
+
+
+def plot_psnr_vs_time(runs: Mapping[str, "TimedRun"], threshold: float | None = None, ax=None) -> Figure:
+    """PSNR (dB) against training seconds, one curve per named :class:`nfteach.train.TimedRun`, with an optional
+    dashed line at ``threshold`` dB; the legend sits below the plot, off the data."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(8, 3.6))
+    for name, run in runs.items():
+        ax.plot(run.seconds, run.psnr, lw=1.8, label=name)
+    if threshold is not None:
+        ax.axhline(threshold, color="gray", ls="--", lw=1)
+        ax.annotate(f"{threshold:g} dB", (0, threshold), xytext=(2, 3), textcoords="offset points", color="gray")
+    ax.set(xlabel="training seconds (measuring not counted)", ylabel="PSNR of the whole image (dB)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(runs), frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,133 @@
+"""Appendix A3's room: the activation zoo of Ramasinghe & Lucey (2022) — each activation's derivatives, the image
+fits behind the width slider and their static twin — and random CPPNs (Stanley 2007) behind the pattern sliders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+
+from nfteach.data import grid
+from nfteach.metrics import psnr
+from nfteach.models import CPPN, MLP, gradient
+from nfteach.train import fit, predict
+from nfteach.viz import image_grid
+from nfteach.widgets import cpu_threads, slider_explorer
+
+
+def derivatives(activation: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """ψ(x), ψ'(x), ψ''(x) of an activation by autograd, each ``[n]`` for ``x [n]``."""
+    x = x.detach().requires_grad_(True)
+    y = activation(x)
+    (first,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    (second,) = torch.autograd.grad(first.sum(), x, allow_unused=True)
+    second = torch.zeros_like(x) if second is None else second  # ReLU: ψ' is piecewise constant, no graph
+    return y.detach(), first.detach(), second.detach()
+
+
+def plot_derivatives(activations: dict[str, torch.nn.Module], span: float = 0.5, ncols: int = 4) -> Figure:
+    """ψ, ψ' and ψ'' of each activation on [−span, span], each curve scaled by its largest |value| (so that the
+    shapes compare); a curve that is zero stays flat at zero."""
+    x = torch.linspace(-span, span, 801)
+    nrows = -(-len(activations) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.4 * ncols, 2.0 * nrows + 0.5), sharex=True, squeeze=False)
+    for ax, (name, activation) in zip(axes.flat, activations.items()):
+        for values, label, style in zip(derivatives(activation, x), ("ψ", "ψ′", "ψ″"), ("-", "--", ":")):
+            ax.plot(x, values / values.abs().max().clamp(min=1e-12), style, lw=1.6, label=label)
+        ax.set_title(name, fontsize="medium")
+        ax.set_ylim(-1.15, 1.15)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(activations):]:
+        ax.axis("off")
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+@dataclass
+class ZooFit:
+    """An MLP fitted to an image: the model, the reconstruction and its gradient magnitude ``[H, W, 1]``, its PSNR."""
+
+    model: MLP
+    image: torch.Tensor
+    gradient: torch.Tensor
+    psnr: float
+
+
+def zoo_run(img: torch.Tensor, activation: str, a: float | None = None, *, width: int = 64, hidden_layers: int = 2,
+            steps: int = 200, lr: float = 3e-3, device=None) -> ZooFit:
+    """Fit ``MLP(2, width, hidden_layers, 1, activation, a)`` (no encoding) to a gray image ``[H, W, 1]`` in [0, 1]
+    (targets in [−1, 1]) with full-batch Adam; the gradient magnitude |∇f| comes from autograd."""
+    side = img.shape[0]
+    coords, target = grid(side, side), img.reshape(-1, 1) * 2 - 1  # [N, 2], [N, 1]
+    torch.manual_seed(0)
+    net = MLP(2, width, hidden_layers, 1, activation=activation, a=a).to(device or "cpu")
+    with cpu_threads(1):
+        fit(net, coords, target, steps=steps, lr=lr, progress=False, data_range=2.0)
+        prediction = predict(net, coords)
+        slope = gradient(net, coords.to(next(net.parameters()).device)).norm(dim=1).cpu()  # [N]
+    reconstruction = ((prediction + 1) / 2).clamp(0, 1).reshape(img.shape)
+    return ZooFit(net, reconstruction, slope.reshape(img.shape), psnr(prediction, target, 2.0))
+
+
+def width_explorer(img: torch.Tensor, activation: str = "gaussian", widths: Sequence[float] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5),
+                   a: float = 0.05, **kwargs) -> widgets.VBox:
+    """A slider on the activation's parameter ``a`` refits :func:`zoo_run`. Static twin: :func:`width_grid`."""
+    slider = widgets.SelectionSlider(options=list(widths), value=a, description="a", continuous_update=False)
+
+    def draw(a: float) -> Figure:
+        run = zoo_run(img, activation, a, **kwargs)
+        return image_grid([img, run.image], ["target", f"{activation}, a = {a:g}: {run.psnr:.1f} dB"], size=3.2)
+
+    return slider_explorer(draw, [slider])
+
+
+def width_grid(img: torch.Tensor, activation: str = "gaussian", widths: Sequence[float] = (0.01, 0.05, 0.5),
+               **kwargs) -> tuple[Figure, dict[float, float]]:
+    """The static twin of :func:`width_explorer`: one fit per ``a``; returns the figure and the PSNR per ``a``."""
+    runs = {a: zoo_run(img, activation, a, **kwargs) for a in widths}
+    titles = [f"a = {a:g}\n{run.psnr:.1f} dB" for a, run in runs.items()]
+    return image_grid([run.image for run in runs.values()], titles, size=2.6), {a: run.psnr for a, run in runs.items()}
+
+
+CPPN_MIXES = {"tanh · sin · gaussian": ("tanh", "sin", "gaussian"), "tanh": ("tanh",), "sin": ("sin",),
+              "gaussian": ("gaussian",), "abs · sin": ("abs", "sin")}
+"""The activation mixes the CPPN sliders offer: each hidden layer takes the next function of its mix."""
+
+
+def cppn_image(z: float = 0.0, depth: int = 4, mix: str = "tanh · sin · gaussian", resolution: int = 256,
+               seed: int = 0) -> torch.Tensor:
+    """A random CPPN's picture ``[resolution, resolution, 3]``: its weights are drawn from ``seed``; its latent input
+    walks on a line between two random points as ``z`` goes from −1 to 1."""
+    net = CPPN(latent_size=4, hidden_layers=depth, functions=CPPN_MIXES[mix], seed=seed)
+    ends = torch.randn(2, 4, generator=torch.Generator().manual_seed(seed + 1))
+    latent = ends[0] * (1 - z) / 2 + ends[1] * (1 + z) / 2
+    with torch.no_grad(), cpu_threads(1):
+        return net(grid(resolution, resolution), latent).reshape(resolution, resolution, 3)
+
+
+def cppn_explorer(resolution: int = 256, seed: int = 0) -> widgets.VBox:
+    """Sliders on z, depth and the activation mix redraw :func:`cppn_image`. Static twin: :func:`cppn_grid`."""
+    sliders = [
+        widgets.FloatSlider(0.0, min=-1.0, max=1.0, step=0.1, description="z", continuous_update=False),
+        widgets.IntSlider(4, min=1, max=8, description="depth", continuous_update=False),
+        widgets.Dropdown(options=list(CPPN_MIXES), value="tanh · sin · gaussian", description="mix"),
+    ]
+
+    def draw(z: float, depth: int, mix: str) -> Figure:
+        return image_grid([cppn_image(z, depth, mix, resolution, seed)], [f"z = {z:+.1f}, depth {depth}, {mix}"], size=4.2)
+
+    return slider_explorer(draw, sliders)
+
+
+def cppn_grid(zs: Sequence[float] = (-1.0, 0.0, 1.0), depths: Sequence[int] = (2, 4, 8), mix: str = "tanh · sin · gaussian",
+              resolution: int = 128, seed: int = 0) -> Figure:
+    """The static twin of :func:`cppn_explorer`: depth (rows) × z (columns) for one mix."""
+    images = [cppn_image(z, depth, mix, resolution, seed) for depth in depths for z in zs]
+    titles = [f"depth {depth}, z = {z:+.1f}" for depth in depths for z in zs]
+    return image_grid(images, titles, ncols=len(zs), size=2.6, suptitle=mix)
+

@@ -1,0 +1,44 @@
+import torch
+
+from nfteach import shapes
+from nfteach.encodings import HashGrid
+from nfteach.explore import activations, hash_grid, nerf
+from nfteach.models import Gaussian
+from nfteach.nerf import RadianceField, Rays
+
+
+def test_level_table_counts_vertices_rows_and_storage():
+    rows = hash_grid.level_table(HashGrid(2, levels=3, log2_table_size=8, base_resolution=4, max_resolution=16))
+    assert rows["level 0"] == {"N_l": 4, "vertices": 25, "rows": 25, "vertices/row": 1.0, "hashed": 0}
+    assert rows["level 2"]["hashed"] == 1 and rows["level 2"]["rows"] == 256 and rows["level 2"]["vertices"] == 289
+
+
+def test_hash_grid_run_fits_a_small_image():
+    img = torch.linspace(0, 1, 16 * 16).reshape(16, 16, 1)
+    reconstruction, value, parameters = hash_grid.hash_grid_run(img, log2_table_size=8, levels=2, steps=30)
+    assert reconstruction.shape == img.shape and value > 20 and parameters > 0
+
+
+def test_derivatives_of_relu_and_gaussian():
+    x = torch.tensor([-0.5, 0.3])
+    _, first, second = activations.derivatives(torch.nn.ReLU(), x)
+    assert first.tolist() == [0.0, 1.0] and second.abs().max() == 0
+    value, first, second = activations.derivatives(Gaussian(1.0), x)
+    assert torch.allclose(first, -x * value) and torch.allclose(second, (x**2 - 1) * value)
+
+
+def test_cppn_image_renders_at_any_resolution():
+    for resolution in (8, 33):
+        image = activations.cppn_image(z=0.5, depth=2, mix="sin", resolution=resolution)
+        assert image.shape == (resolution, resolution, 3) and 0 <= image.min() and image.max() <= 1
+
+
+def test_sphere_traced_view_and_evaluation():
+    view = nerf.sphere_traced_view(shapes.sphere(0.5), angle=30.0, resolution=8)
+    assert view.rgb.shape == (64, 3) and view.hit.any() and not view.hit.all()
+    distance = view.origins[0].norm()  # the sphere's front is at distance − 0.5, its centre at distance
+    assert ((view.depth[view.hit] >= distance - 0.5 - 1e-3) & (view.depth[view.hit] <= distance)).all()
+    rays, colours = nerf.training_rays([view, view])
+    assert rays.shape == (128, 6) and colours.shape == (128, 3)
+    score, depth_error = nerf.evaluate(RadianceField(2, 16, 1), [view], Rays(1.0, 4.0, 8))
+    assert score > 0 and depth_error > 0
