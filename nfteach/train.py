@@ -108,7 +108,7 @@ def fit(
     history = History()
     view = (LiveView() if live is True else live or None)
     if view is not None:
-        view.start(steps)
+        view.start(steps, show_psnr=loss_fn is mse_loss)
     start = time.perf_counter()
     show_bar = progress and _can_show_progress() and not (view is not None and view.interactive)
     bar = tqdm(range(1, steps + 1), disable=not show_bar, leave=False, desc="fit")
@@ -210,8 +210,9 @@ class LiveView:
         self.interactive = self.in_notebook and _can_show_progress()
         self._handle, self._last_draw, self._total = None, -math.inf, None
 
-    def start(self, total_steps: int) -> None:
-        self._total, self._last_draw = total_steps, time.perf_counter()  # first redraw after every_seconds
+    def start(self, total_steps: int, show_psnr: bool = True) -> None:
+        """Called by :func:`fit`; ``show_psnr=False`` (a custom loss, whose PSNR means nothing) draws the loss alone."""
+        self._total, self._show_psnr, self._last_draw = total_steps, show_psnr, time.perf_counter()
 
     def update(self, history: History, model: nn.Module, final: bool = False) -> None:
         due = time.perf_counter() - self._last_draw >= self.every_seconds
@@ -223,7 +224,8 @@ class LiveView:
         from nfteach.viz import plot_training
 
         image = self.preview(model) if self.preview is not None else None
-        fig = plot_training(history.step, history.loss, history.psnr, self._total, image, self.title)
+        fig = plot_training(history.step, history.loss, history.psnr if self._show_psnr else None, self._total, image,
+                            self.title)
         if self._handle is None:
             self._handle = display(fig, display_id=True)
         else:

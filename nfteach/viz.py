@@ -298,18 +298,22 @@ def plot_fields(fields: Mapping[str, torch.Tensor], ncols: int | None = None, si
     return fig
 
 
-def plot_training(steps: Sequence[int], loss: Sequence[float], psnr: Sequence[float], total_steps: int | None = None,
+def plot_training(steps: Sequence[int], loss: Sequence[float], psnr: Sequence[float] | None, total_steps: int | None = None,
                   preview: torch.Tensor | None = None, title: str | None = None) -> Figure:
     """A training curve: the loss (log scale) and the training PSNR against the step, side by side, and an
     optional ``preview`` image ``[H, W]`` / ``[H, W, C]`` in [0, 1] (the current reconstruction) on the right.
+    ``psnr=None`` leaves the PSNR panel out (a loss that is not an MSE has no PSNR).
 
     Used by :class:`nfteach.train.LiveView` to redraw a fit while it runs; ``total_steps`` fixes the x range
     so the curve grows from left to right instead of rescaling.
     """
-    ncols = 3 if preview is not None else 2
-    fig, axes = plt.subplots(1, ncols, figsize=(9.5, 2.8), gridspec_kw={"width_ratios": [1, 1, 0.8][:ncols]})
+    panels = [(loss, "training loss", True)] + ([(psnr, "training PSNR (dB)", False)] if psnr is not None else [])
+    ratios = [1] * len(panels) + ([0.8] if preview is not None else [])
+    fig, axes = plt.subplots(1, len(ratios), figsize=(9.5 if len(ratios) > 1 else 6, 2.8), squeeze=False,
+                             gridspec_kw={"width_ratios": ratios})
+    axes = axes[0]
     x_max = total_steps or (max(steps) if len(steps) else 1)
-    for ax, values, label, log in ((axes[0], loss, "training loss", True), (axes[1], psnr, "training PSNR (dB)", False)):
+    for ax, (values, label, log) in zip(axes, panels):
         ax.plot(steps, values, color="C0" if log else "C1", lw=1.5)
         ax.set(xlabel="step", ylabel=label, xlim=(0, x_max))
         if log and len(values) and min(values) > 0:
@@ -317,11 +321,11 @@ def plot_training(steps: Sequence[int], loss: Sequence[float], psnr: Sequence[fl
         ax.grid(alpha=0.3)
     if preview is not None:
         pixels = _numpy(preview).clip(0, 1)
-        axes[2].imshow(pixels.squeeze(), cmap="gray" if pixels.ndim == 2 or pixels.shape[-1] == 1 else None, vmin=0, vmax=1)
-        axes[2].set_title("current fit", fontsize="small")
-        axes[2].axis("off")
+        axes[-1].imshow(pixels.squeeze(), cmap="gray" if pixels.ndim == 2 or pixels.shape[-1] == 1 else None, vmin=0, vmax=1)
+        axes[-1].set_title("current fit", fontsize="small")
+        axes[-1].axis("off")
     done = f"step {steps[-1]}" + (f" of {total_steps}" if total_steps else "") if len(steps) else "starting"
-    last = f": loss {loss[-1]:.2e}, {psnr[-1]:.1f} dB" if len(steps) else ""
+    last = (f": loss {loss[-1]:.2e}" + (f", {psnr[-1]:.1f} dB" if psnr is not None else "")) if len(steps) else ""
     fig.suptitle(f"{title + ' — ' if title else ''}{done}{last}", fontsize="medium")
     fig.tight_layout()
     return fig

@@ -169,3 +169,8 @@ def test_plot_training_draws_curves_and_an_optional_preview():
     fig = viz.plot_training([10, 20], [0.1, 0.01], [10.0, 20.0], total_steps=100, preview=torch.rand(8, 8, 1))
     assert len(fig.axes) == 3 and "step 20 of 100" in fig._suptitle.get_text()
     assert len(viz.plot_training([], [], [], total_steps=5).axes) == 2
+
+
+def test_plot_training_without_psnr_draws_the_loss_alone():
+    fig = viz.plot_training([10, 20], [0.5, 0.2], None, total_steps=50)
+    assert len(fig.axes) == 1 and "dB" not in fig._suptitle.get_text()
