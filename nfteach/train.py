@@ -208,7 +208,7 @@ class LiveView:
         self.every_seconds = check_positive_number("LiveView: every_seconds", every_seconds)
         self.in_notebook = _in_notebook()
         self.interactive = self.in_notebook and _can_show_progress()
-        self._handle, self._last_draw, self._total = None, -math.inf, None
+        self._handle, self._last_draw, self._total, self._show_psnr = None, -math.inf, None, True
 
     def start(self, total_steps: int, show_psnr: bool = True) -> None:
         """Called by :func:`fit`; ``show_psnr=False`` (a custom loss, whose PSNR means nothing) draws the loss alone."""
