@@ -11,12 +11,13 @@ import random
 import numpy as np
 import torch
 
-from nfteach import data, encodings, metrics, models, spectral, train
+from nfteach import data, encodings, metrics, models, seeding, spectral, train
 from nfteach._checks import check_positive_int
 from nfteach.data import grid, image, sinusoids
 from nfteach.encodings import FourierFeatures, PositionalEncoding
 from nfteach.metrics import psnr
 from nfteach.models import MLP, Siren
+from nfteach.seeding import session_seed
 from nfteach.train import History, TrainingDiverged, fit, predict
 
 __version__ = "0.1.0"
@@ -24,12 +25,16 @@ __version__ = "0.1.0"
 __all__ = [
     "FourierFeatures", "History", "MLP", "PositionalEncoding", "Siren", "TrainingDiverged",
     "data", "default_cpu_threads", "encodings", "fit", "grid", "image", "metrics", "models", "predict", "psnr",
-    "setup", "sinusoids", "spectral", "train",
+    "seeding", "session_seed", "setup", "sinusoids", "spectral", "train",
 ]
 
 
 def setup(seed: int = 0, cpu_threads: int | None = None) -> torch.device:
     """Seed torch, numpy and random, and return the best device: CUDA, then Apple's MPS, then the CPU.
+
+    ``NFTEACH_SEED`` in the environment overrides ``seed``, so a whole notebook reruns under another draw
+    without an edit; the seed chosen becomes :func:`session_seed`, from which the notebook's and the kit's
+    draws derive (``seed=None`` arguments, ``SEED + k`` in the notebooks).
 
     On the CPU this is the one place that decides how many threads PyTorch uses, for every notebook
     (chapters, exercises, solutions): ``cpu_threads`` if given, else :func:`default_cpu_threads`.
@@ -37,6 +42,10 @@ def setup(seed: int = 0, cpu_threads: int | None = None) -> torch.device:
     signals and several times faster.
     """
     threads = default_cpu_threads() if cpu_threads is None else check_positive_int("setup: cpu_threads", cpu_threads)
+    seed = seeding.seed_from_environment(seed)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"setup: seed must be an integer in [0, 2**32), got {seed!r}")
+    seeding.set_session_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nfteach import seeding
 from nfteach._checks import check_finite, check_memory, check_positive_int
 
 BUNDLED_IMAGES = (
@@ -111,7 +112,7 @@ def sinusoids(
     amps: list[float] | torch.Tensor | None = None,
     phases: list[float] | torch.Tensor | None = None,
     n: int = 200,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A 1D sum of sinusoids y(t) = Σ_i A_i sin(2π k_i t + φ_i) on n cell centres of [0, 1).
 
@@ -124,7 +125,7 @@ def sinusoids(
         raise ValueError("sinusoids: freqs must hold at least one frequency, got an empty list")
     check_finite("sinusoids: freqs", k)
     amplitude = _per_frequency("amps", amps, k, default=torch.ones_like(k))
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeding.generator(seed)
     random_phase = torch.rand(k.shape, generator=generator) * 2 * math.pi
     phase = _per_frequency("phases", phases, k, default=random_phase)
     if check_positive_int("sinusoids: n", n) < 2:
@@ -151,7 +152,7 @@ TEXT_LINES = ("Neural fields", "fit fine text", "with Fourier", "features 0123",
 """The default lines of :func:`text_image`."""
 
 
-def text_image(lines: tuple[str, ...] | list[str] = TEXT_LINES, size: int = 128, seed: int = 0) -> torch.Tensor:
+def text_image(lines: tuple[str, ...] | list[str] = TEXT_LINES, size: int = 128, seed: int | None = None) -> torch.Tensor:
     """Lines of text in random dark colours on white, an RGB image ``[size, size, 3]`` in [0, 1].
 
     A stand-in for the "text" images of Tancik et al. (2020): sharp edges, hence much high-frequency content.
@@ -166,7 +167,7 @@ def text_image(lines: tuple[str, ...] | list[str] = TEXT_LINES, size: int = 128,
         raise ValueError(f"text_image: lines must be a non-empty list of strings, got {lines!r}")
     figure = Figure(figsize=(1, 1), dpi=size)
     canvas = FigureCanvasAgg(figure)
-    colours = np.random.default_rng(seed).uniform(0.0, 0.7, size=(len(lines), 3))
+    colours = np.random.default_rng(seeding.resolve(seed)).uniform(0.0, 0.7, size=(len(lines), 3))
     points = 72 / len(lines) * 0.7  # the figure is one inch tall: the lines fill it
     for k, (line, colour) in enumerate(zip(lines, colours)):
         figure.text(0.02, 1 - (k + 0.5) / len(lines), line, color=colour, fontsize=points, family="DejaVu Sans", va="center")

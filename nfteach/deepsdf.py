@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nfteach import seeding
 from nfteach._checks import check_coords, check_positive_int, check_positive_number
 from nfteach.losses import clamped_l1
 
@@ -131,7 +132,7 @@ class AutoDecoderLoss:
 
 
 def reconstruct(decoder: SdfDecoder, points: torch.Tensor, sdf: torch.Tensor, steps: int = 800, lr: float = 5e-3,
-                init_std: float = 0.01, delta: float = 0.1, code_reg: float = 1e-4, seed: int = 0) -> torch.Tensor:
+                init_std: float = 0.01, delta: float = 0.1, code_reg: float = 1e-4, seed: int | None = None) -> torch.Tensor:
     """A code for an unseen shape from its samples ``points [N, dim]``, ``sdf [N, 1]``, with the decoder frozen.
 
     As the official ``reconstruct.py``: the code starts ~ N(0, init_std²), Adam at ``lr`` divided by 10 half
@@ -145,7 +146,7 @@ def reconstruct(decoder: SdfDecoder, points: torch.Tensor, sdf: torch.Tensor, st
         raise ValueError(f"reconstruct: sdf must be [N, 1] for N = {len(points)} points, got {list(sdf.shape)}")
     device = next(decoder.parameters()).device
     points, sdf = points.to(device), sdf.to(device)
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeding.generator(seed)
     code = (init_std * torch.randn(decoder.latent_size, generator=generator)).to(device).requires_grad_(True)
     optimizer = torch.optim.Adam([code], lr=lr)
     schedule = torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, steps // 2), gamma=0.1)

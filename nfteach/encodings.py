@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from nfteach import seeding
 from nfteach._checks import check_coords, check_finite, check_positive_int, check_positive_number
 
 
@@ -45,13 +46,13 @@ class FourierFeatures(nn.Module):
     Input ``[N, in_features]`` → output ``[N, 2 * mapping_size]`` (all cosines first, then all sines).
     """
 
-    def __init__(self, in_features: int, mapping_size: int, scale: float, seed: int = 0):
+    def __init__(self, in_features: int, mapping_size: int, scale: float, seed: int | None = None):
         super().__init__()
         check_positive_int("in_features", in_features)
         check_positive_int("mapping_size", mapping_size)
         if not 0 < scale < math.inf:
             raise ValueError(f"FourierFeatures: scale must be > 0 and finite, got {scale!r}")
-        generator = torch.Generator().manual_seed(seed)
+        generator = seeding.generator(seed)
         self.register_buffer("B", scale * torch.randn(mapping_size, in_features, generator=generator))
         self.in_features = in_features
         self.out_features = 2 * mapping_size

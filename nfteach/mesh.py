@@ -15,6 +15,7 @@ import torch
 import trimesh
 from skimage import measure
 
+from nfteach import seeding
 from nfteach._checks import check_positive_int, check_positive_number
 from nfteach.shapes import Field, Shape
 
@@ -127,10 +128,10 @@ def contains(mesh: trimesh.Trimesh) -> Field:
     return Field(fn, 3, (torch.tensor(mesh.bounds[0]), torch.tensor(mesh.bounds[1])), "occupancy(mesh)", 0.5)
 
 
-def surface_samples(mesh: trimesh.Trimesh, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def surface_samples(mesh: trimesh.Trimesh, n: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points uniform by area on the mesh and their face normals, both ``[n, 3]`` (numpy)."""
     n = check_positive_int("surface_samples: n", n)
-    points, faces = trimesh.sample.sample_surface(mesh, n, seed=seed)
+    points, faces = trimesh.sample.sample_surface(mesh, n, seed=seeding.resolve(seed))
     return np.asarray(points), mesh.face_normals[faces]
 
 

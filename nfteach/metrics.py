@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
+from nfteach import seeding
 from nfteach._checks import check_positive_int, check_positive_number
 
 
@@ -123,7 +124,7 @@ def _as_image(image: torch.Tensor, where: str) -> torch.Tensor:
     return image.permute(2, 0, 1)[None].float()
 
 
-def patches(image: torch.Tensor, size: int = 7, count: int = 1024, seed: int = 0) -> torch.Tensor:
+def patches(image: torch.Tensor, size: int = 7, count: int = 1024, seed: int | None = None) -> torch.Tensor:
     """``count`` random ``size``×``size`` patches of an image (positions drawn with ``seed``, with replacement),
     flattened → ``[count, size² · C]``. Differentiable in the image."""
     check_positive_int("patches: size", size)
@@ -132,18 +133,18 @@ def patches(image: torch.Tensor, size: int = 7, count: int = 1024, seed: int = 0
     if min(x.shape[-2:]) < size:
         raise ValueError(f"patches: the image {list(x.shape[-2:])} is smaller than a {size}×{size} patch")
     columns = torch.nn.functional.unfold(x, size)[0]  # [C·size², positions]
-    index = torch.randint(columns.shape[1], (count,), generator=torch.Generator().manual_seed(seed))
+    index = torch.randint(columns.shape[1], (count,), generator=seeding.generator(seed))
     return columns[:, index.to(columns.device)].T
 
 
-def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int = 64, seed: int = 0) -> torch.Tensor:
+def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int = 64, seed: int | None = None) -> torch.Tensor:
     """Sliced Wasserstein-2 distance between two point clouds ``[N, D]`` and ``[M, D]`` (Rabin et al. 2011):
     project both onto ``projections`` random unit directions, sort, and compare quantiles:
     SW = sqrt(mean_θ mean_i (sort(a·θ)_i − sort(b·θ)_i)²). With N ≠ M, b's quantiles are read at a's ranks.
     Same cloud → 0. Differentiable in both (the sort's gradient flows back to the points)."""
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"sliced_wasserstein: expected [N, D] and [M, D], got {list(a.shape)} and {list(b.shape)}")
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeding.generator(seed)
     theta = torch.randn(a.shape[1], check_positive_int("sliced_wasserstein: projections", projections),
                         generator=generator).to(a)
     theta = theta / theta.norm(dim=0, keepdim=True)
@@ -154,7 +155,7 @@ def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int = 64, 
 
 
 def patch_swd(texture: torch.Tensor, exemplar: torch.Tensor, size: int = 7, scales: int = 3, count: int = 1024,
-              projections: int = 64, seed: int = 0) -> torch.Tensor:
+              projections: int = 64, seed: int | None = None) -> torch.Tensor:
     """Multi-scale patch sliced-Wasserstein distance between a texture and an exemplar (any sizes, same channels):
     at each of ``scales`` octaves (2× average pooling between them) compare ``count`` random ``size``² patches of
     each with :func:`sliced_wasserstein`; the mean over scales. In intensity units: 0 = the same patch
@@ -164,6 +165,7 @@ def patch_swd(texture: torch.Tensor, exemplar: torch.Tensor, size: int = 7, scal
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"patch_swd: texture and exemplar need the same channels, got {x.shape[1]} and {y.shape[1]}")
     total = 0.0
+    seed = seeding.resolve(seed)
     for octave in range(check_positive_int("patch_swd: scales", scales)):
         a = patches(x[0].permute(1, 2, 0), size, count, seed + octave)
         b = patches(y[0].permute(1, 2, 0), size, count, seed + octave)

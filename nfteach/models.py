@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
+from nfteach import seeding
 from nfteach._checks import check_coords, check_memory, check_positive_int, check_positive_number
 
 class _Shaped(nn.Module):
@@ -344,7 +345,7 @@ class CPPN(nn.Module):
     """
 
     def __init__(self, latent_size: int = 4, hidden_features: int = 32, hidden_layers: int = 4,
-                 functions: Sequence[str] = ("tanh", "sin", "gaussian"), scale: float = 3.0, seed: int = 0):
+                 functions: Sequence[str] = ("tanh", "sin", "gaussian"), scale: float = 3.0, seed: int | None = None):
         super().__init__()
         unknown = [name for name in functions if name not in CPPN_FUNCTIONS]
         if not functions or unknown:
@@ -352,7 +353,7 @@ class CPPN(nn.Module):
         self.latent_size = check_positive_int("CPPN: latent_size", latent_size, allow_zero=True)
         check_positive_number("CPPN: scale", scale)
         self.functions = [CPPN_FUNCTIONS[functions[i % len(functions)]] for i in range(hidden_layers)]
-        generator = torch.Generator().manual_seed(seed)
+        generator = seeding.generator(seed)
         widths = [3 + latent_size] + [check_positive_int("CPPN: hidden_features", hidden_features)] * hidden_layers + [3]
         self.layers = nn.ModuleList(nn.Linear(fan_in, fan_out) for fan_in, fan_out in zip(widths[:-1], widths[1:]))
         with torch.no_grad():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nfteach import seeding
 from nfteach._checks import check_coords, check_positive_int, check_positive_number
 
 
@@ -24,10 +25,10 @@ class Spheres(nn.Module):
     Input ``[N, 3]`` → output ``[N, K]`` (one SDF per sphere; compose them with :func:`nfteach.shapes.smooth_min_all`).
     """
 
-    def __init__(self, count: int, extent: float = 0.6, radius: float = 0.15, seed: int = 0):
+    def __init__(self, count: int, extent: float = 0.6, radius: float = 0.15, seed: int | None = None):
         super().__init__()
         count = check_positive_int("Spheres: count", count)
-        generator = torch.Generator().manual_seed(seed)
+        generator = seeding.generator(seed)
         extent, radius = check_positive_number("Spheres: extent", extent), check_positive_number("Spheres: radius", radius)
         self.centres = nn.Parameter(extent * (2 * torch.rand(count, 3, generator=generator) - 1))  # [K, 3]
         self.rho = nn.Parameter(torch.full((count,), radius).expm1().log())                        # softplus⁻¹(radius)

@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 
 import torch
 
+from nfteach import seeding
 from nfteach._checks import check_positive_int, check_positive_number
 
 Bounds = tuple[torch.Tensor, torch.Tensor]
@@ -306,7 +307,7 @@ def gradient(field: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor
 
 
 def _generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
+    return seeding.generator(seed)
 
 
 def padded_bounds(field: Field, padding: float = 0.1) -> Bounds:
@@ -317,15 +318,15 @@ def padded_bounds(field: Field, padding: float = 0.1) -> Bounds:
     return low - margin, high + margin
 
 
-def sample_uniform(field: Field, n: int, padding: float = 0.1, seed: int = 0) -> torch.Tensor:
+def sample_uniform(field: Field, n: int, padding: float = 0.1, seed: int | None = None) -> torch.Tensor:
     """``n`` points uniform in the field's bounding box padded by ``padding`` (see :func:`padded_bounds`) → ``[n, d]``."""
     n = check_positive_int("sample_uniform: n", n)
     low, high = padded_bounds(field, padding)
-    return low + (high - low) * torch.rand(n, field.dim, generator=_generator(seed))
+    return low + (high - low) * torch.rand(n, field.dim, generator=seeding.generator(seed))
 
 
 def surface_points(shape: Shape, n: int, eps: float = 1e-4, iterations: int = 8,
-                   seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+                   seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` points on the surface φ = 0 and their unit normals ∇φ/|∇φ|, both ``[n, d]``.
 
     Seeds are uniform points in a thin shell |φ| < 2 % of the box (so about area-uniform), each projected
@@ -336,7 +337,7 @@ def surface_points(shape: Shape, n: int, eps: float = 1e-4, iterations: int = 8,
     check_positive_number("surface_points: eps", eps)
     low, high = padded_bounds(shape, 0.1)
     shell = 0.02 * float((high - low).max())
-    generator, kept, tried = _generator(seed), [], 0
+    generator, kept, tried = seeding.generator(seed), [], 0
     while sum(len(k) for k in kept) < n and tried < 200 * n + 10**6:
         p = low + (high - low) * torch.rand(max(4 * n, 10**5), shape.dim, generator=generator)
         tried += len(p)
@@ -358,7 +359,7 @@ def surface_points(shape: Shape, n: int, eps: float = 1e-4, iterations: int = 8,
     return points, normals / normals.norm(dim=-1, keepdim=True).clamp(min=1e-12)
 
 
-def sample_near_surface(shape: Shape, n: int, sigmas: Sequence[float] = (0.07, 0.02), seed: int = 0) -> torch.Tensor:
+def sample_near_surface(shape: Shape, n: int, sigmas: Sequence[float] = (0.07, 0.02), seed: int | None = None) -> torch.Tensor:
     """``n`` points: surface points jittered by N(0, σ²) noise, an equal share per σ (DeepSDF, Park et al. 2019,
     uses variances 0.005 and 0.0005, σ ≈ 0.07 and 0.022, for shapes in the unit sphere) → ``[n, d]``."""
     n = check_positive_int("sample_near_surface: n", n)
@@ -366,9 +367,10 @@ def sample_near_surface(shape: Shape, n: int, sigmas: Sequence[float] = (0.07, 0
         raise ValueError("sample_near_surface: sigmas must hold at least one noise scale, got none")
     for sigma in sigmas:
         check_positive_number("sample_near_surface: sigmas", sigma)
+    seed = seeding.resolve(seed)
     points, _ = surface_points(shape, n, seed=seed)
     std = torch.tensor(sigmas, dtype=torch.float32).repeat_interleave(math.ceil(n / len(sigmas)))[:n, None]
-    return points + std * torch.randn(n, shape.dim, generator=_generator(seed + 1))
+    return points + std * torch.randn(n, shape.dim, generator=seeding.generator(seed + 1))
 
 
 def smooth_min_all(values: torch.Tensor, k: float) -> torch.Tensor:

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from nfteach import seeding
 from nfteach._checks import check_positive_int, check_positive_number, check_tensor
 from nfteach.encodings import HashGrid
 from nfteach.metrics import psnr, psnr_from_mse
@@ -69,7 +70,7 @@ def fit(
     data_range: float = 1.0,
     loss_fn: LossFn | None = None,
     on_log: Callable[[int, nn.Module], None] | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     final_lr: float | None = None,
     live: bool | LiveView = False,
     stop: Callable[[float], bool] | None = None,
@@ -104,7 +105,7 @@ def fit(
     decay = 1.0 if final_lr is None else (check_positive_number("fit: final_lr", final_lr) / lr) ** (1 / max(1, steps - 1))
     limit = math.inf
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=decay)
-    generator = torch.Generator(device=device).manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seeding.resolve(seed))
     history = History()
     view = (LiveView() if live is True else live or None)
     if view is not None:

@@ -107,3 +107,22 @@ def test_live_view_outside_a_notebook_draws_nothing_and_changes_nothing():
     assert history.step[-1] == 20 and not view.in_notebook and view._handle is None
     with pytest.raises(ValueError, match="every_seconds"):
         LiveView(every_seconds=0)
+
+
+def test_nfteach_seed_overrides_setup_and_feeds_default_draws(monkeypatch):
+    import nfteach
+    from nfteach import seeding
+    from nfteach.data import sinusoids
+
+    monkeypatch.setenv("NFTEACH_SEED", "3")
+    nfteach.setup(seed=0)
+    assert nfteach.session_seed() == 3
+    _, under_3 = sinusoids([1, 2], n=16)
+    assert torch.equal(under_3, sinusoids([1, 2], n=16, seed=3)[1])
+    monkeypatch.delenv("NFTEACH_SEED")
+    nfteach.setup(seed=0)
+    assert seeding.session_seed() == 0
+    assert not torch.equal(under_3, sinusoids([1, 2], n=16)[1])
+    monkeypatch.setenv("NFTEACH_SEED", "one")
+    with pytest.raises(ValueError, match="NFTEACH_SEED must be a non-negative integer"):
+        nfteach.setup()

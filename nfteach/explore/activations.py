@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from nfteach import seeding
 from nfteach.data import grid
 from nfteach.metrics import psnr
 from nfteach.models import CPPN, MLP, gradient
@@ -64,7 +65,7 @@ def zoo_run(img: torch.Tensor, activation: str, a: float | None = None, *, width
     (targets in [−1, 1]) with full-batch Adam; the gradient magnitude |∇f| comes from autograd."""
     side = img.shape[0]
     coords, target = grid(side, side), img.reshape(-1, 1) * 2 - 1  # [N, 2], [N, 1]
-    torch.manual_seed(0)
+    torch.manual_seed(seeding.session_seed())
     net = MLP(2, width, hidden_layers, 1, activation=activation, a=a).to(device or "cpu")
     with cpu_threads(1):
         fit(net, coords, target, steps=steps, lr=lr, progress=False, data_range=2.0)
@@ -100,17 +101,17 @@ CPPN_MIXES = {"tanh · sin · gaussian": ("tanh", "sin", "gaussian"), "tanh": ("
 
 
 def cppn_image(z: float = 0.0, depth: int = 4, mix: str = "tanh · sin · gaussian", resolution: int = 256,
-               seed: int = 0) -> torch.Tensor:
+               seed: int | None = None) -> torch.Tensor:
     """A random CPPN's picture ``[resolution, resolution, 3]``: its weights are drawn from ``seed``; its latent input
     walks on a line between two random points as ``z`` goes from −1 to 1."""
     net = CPPN(latent_size=4, hidden_layers=depth, functions=CPPN_MIXES[mix], seed=seed)
-    ends = torch.randn(2, 4, generator=torch.Generator().manual_seed(seed + 1))
+    ends = torch.randn(2, 4, generator=seeding.generator(seeding.resolve(seed) + 1))
     latent = ends[0] * (1 - z) / 2 + ends[1] * (1 + z) / 2
     with torch.no_grad(), cpu_threads(1):
         return net(grid(resolution, resolution), latent).reshape(resolution, resolution, 3)
 
 
-def cppn_explorer(resolution: int = 256, seed: int = 0) -> widgets.VBox:
+def cppn_explorer(resolution: int = 256, seed: int | None = None) -> widgets.VBox:
     """Sliders on z, depth and the activation mix redraw :func:`cppn_image`. Static twin: :func:`cppn_grid`."""
     sliders = [
         widgets.FloatSlider(0.0, min=-1.0, max=1.0, step=0.1, description="z", continuous_update=False),
@@ -125,7 +126,7 @@ def cppn_explorer(resolution: int = 256, seed: int = 0) -> widgets.VBox:
 
 
 def cppn_grid(zs: Sequence[float] = (-1.0, 0.0, 1.0), depths: Sequence[int] = (2, 4, 8), mix: str = "tanh · sin · gaussian",
-              resolution: int = 128, seed: int = 0) -> Figure:
+              resolution: int = 128, seed: int | None = None) -> Figure:
     """The static twin of :func:`cppn_explorer`: depth (rows) × z (columns) for one mix."""
     images = [cppn_image(z, depth, mix, resolution, seed) for depth in depths for z in zs]
     titles = [f"depth {depth}, z = {z:+.1f}" for depth in depths for z in zs]

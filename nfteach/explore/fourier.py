@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from nfteach import seeding
 from nfteach._checks import check_positive_int, check_positive_number
 from nfteach.data import sinusoids
 from nfteach.encodings import FourierFeatures
@@ -37,14 +38,14 @@ SPARSE_SIGNAL = {"freqs": (2, 5, 9, 14), "amps": (1.0, 0.7, 0.5, 0.35)}
 
 
 def fourier_1d_run(sigma: float, *, n: int = 256, every: int = 4, steps: int = 300, width: int = 64,
-                   mapping_size: int = 64, lr: float = 1e-3, seed: int = 0, device=None) -> SparseFit:
+                   mapping_size: int = 64, lr: float = 1e-3, seed: int | None = None, device=None) -> SparseFit:
     """Fit an MLP behind Gaussian Fourier features of scale ``sigma`` (coordinates in [0, 1), the paper's σ)
     to every ``every``-th of ``n`` samples of a sum of sinusoids; PSNR on the others (data_range 2)."""
     check_positive_number("fourier_1d_run: sigma", sigma)
     t, y = sinusoids(SPARSE_SIGNAL["freqs"], SPARSE_SIGNAL["amps"], n=n, seed=seed)  # [n, 1] each
     y = y / y.abs().max()
     train = torch.arange(n) % check_positive_int("fourier_1d_run: every", every) == 0  # [n]
-    torch.manual_seed(seed)
+    torch.manual_seed(seeding.resolve(seed))
     net = MLP(1, width, 2, 1, encoding=FourierFeatures(1, mapping_size, sigma, seed=seed)).to(device or "cpu")
     fit(net, t[train], y[train], steps=steps, lr=lr, progress=False)
     prediction = predict(net, t)

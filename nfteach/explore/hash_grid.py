@@ -11,6 +11,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from nfteach import seeding
 from nfteach.data import grid
 from nfteach.encodings import FourierFeatures, HashGrid
 from nfteach.metrics import psnr
@@ -58,7 +59,7 @@ def hash_grid_run(img: torch.Tensor, log2_table_size: int = 14, levels: int = 16
     recipe = dataclasses.replace(HASH_GRID_DEFAULT, log2_table_size=log2_table_size, levels=levels,
                                  max_resolution=side, steps=steps, batch_size=None)
     coords, target = grid(side, side), img.reshape(-1, 1) * 2 - 1  # [N, 2], [N, 1]
-    torch.manual_seed(0)
+    torch.manual_seed(seeding.session_seed())
     net = recipe.model().to(device or "cpu")
     with cpu_threads(1):
         recipe.fit(net, coords, target, progress=False, data_range=2.0)

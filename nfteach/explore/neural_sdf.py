@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from scipy.spatial import cKDTree
 from torch import nn
 
+from nfteach import seeding
 from nfteach import shapes
 from nfteach.deepsdf import LatentField, SdfDecoder
 from nfteach.losses import eikonal_residual
@@ -24,7 +25,7 @@ from nfteach.models import gradient
 from nfteach.viz3d import mesh_static
 from nfteach.widgets import cpu_threads, slider_explorer
 
-def oriented_point_cloud(mesh: trimesh.Trimesh, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def oriented_point_cloud(mesh: trimesh.Trimesh, n: int, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` points uniform by area on the mesh and their unit normals, as float32 tensors ``[n, 3]`` each."""
     points, normals = surface_samples(mesh, n, seed)
     return torch.as_tensor(points, dtype=torch.float32), torch.as_tensor(normals, dtype=torch.float32)
@@ -42,7 +43,7 @@ def zero_level_set(field, resolution: int = 64) -> trimesh.Trimesh:
     return marching_cubes(field, resolution, (-1.0, 1.0))
 
 
-def chamfer_to(mesh: trimesh.Trimesh, reference: np.ndarray | torch.Tensor, n: int = 10_000, seed: int = 0) -> float:
+def chamfer_to(mesh: trimesh.Trimesh, reference: np.ndarray | torch.Tensor, n: int = 10_000, seed: int | None = None) -> float:
     """Chamfer-L1 (ONet's, unsquared) between ``n`` area-uniform samples of ``mesh`` and ``reference [M, 3]`` points."""
     points, _ = surface_samples(mesh, n, seed)
     return chamfer_l1(points, reference)
@@ -52,7 +53,7 @@ def surface_errors(mesh: trimesh.Trimesh, reference: np.ndarray | torch.Tensor, 
     """Chamfer-L1 and its two halves: **accuracy** (mean distance from the mesh's samples to the true surface:
     spurious pieces raise it) and **completeness** (from the true surface to the mesh: missing or misplaced parts
     raise it); Chamfer-L1 is their average. Also the number of connected ``pieces`` of the mesh."""
-    points, _ = surface_samples(mesh, n, seed=0)
+    points, _ = surface_samples(mesh, n)
     reference = np.asarray(reference)
     accuracy, completeness = cKDTree(reference).query(points)[0].mean(), cKDTree(points).query(reference)[0].mean()
     return {"Chamfer-L1": float((accuracy + completeness) / 2), "accuracy": float(accuracy),
@@ -93,11 +94,11 @@ def shape_family() -> dict[str, shapes.Shape]:
     return family
 
 
-def sdf_samples(shape: shapes.Shape, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def sdf_samples(shape: shapes.Shape, n: int, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """DeepSDF's sampling at small scale: 47/50 of ``n`` points near the surface (σ = 0.07 and 0.02), 3/50
     uniform in [−1, 1]³, with their true SDF → points ``[n, 3]``, sdf ``[n, 1]``."""
     near = shapes.sample_near_surface(shape, n * 47 // 50, seed=seed)
-    uniform = torch.rand(n - len(near), 3, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    uniform = torch.rand(n - len(near), 3, generator=seeding.generator(seed)) * 2 - 1
     points = torch.cat([near, uniform])
     return points, shape(points)
 

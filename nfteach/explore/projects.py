@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from scipy.spatial import cKDTree
 from tqdm.auto import tqdm
 
+from nfteach import seeding
 from nfteach._checks import check_positive_number
 from nfteach.data import grid, image
 from nfteach.mesh import contains, surface_samples
@@ -57,9 +58,9 @@ def texture_crops(name: str = "gravel", exemplar_size: int = 64, output_size: in
     return full[:exemplar_size, :exemplar_size], full[-output_size:, -output_size:]
 
 
-def shuffled(texture: torch.Tensor, seed: int = 0) -> torch.Tensor:
+def shuffled(texture: torch.Tensor, seed: int | None = None) -> torch.Tensor:
     """The texture's pixels in random order: the same histogram with no structure (the metrics' ceiling)."""
-    order = torch.randperm(texture.numel(), generator=torch.Generator().manual_seed(seed))
+    order = torch.randperm(texture.numel(), generator=seeding.generator(seed))
     return texture.flatten()[order].reshape(texture.shape)
 
 
@@ -80,11 +81,12 @@ def render_texture(field: torch.nn.Module, size: int, offset: tuple[int, int] = 
 
 
 def fit_texture_field(field: torch.nn.Module, exemplar: torch.Tensor, size: int, steps: int, lr: float = 1e-2,
-                      window: int = 64, seed: int = 0) -> list[float]:
+                      window: int = 64, seed: int | None = None) -> list[float]:
     """Fit a 2D field so that its patches look like the exemplar's: each step renders a random ``window``² part of
     the ``size``² output and takes :func:`~nfteach.metrics.patch_swd` to the exemplar as the loss (new patches and
     projections every step). Returns the losses."""
-    generator = torch.Generator().manual_seed(seed)
+    seed = seeding.resolve(seed)
+    generator = seeding.generator(seed)
     exemplar = exemplar.to(next(field.parameters()).device)
 
     def loss(step: int) -> torch.Tensor:
@@ -116,13 +118,13 @@ def latitude_longitude(uv: torch.Tensor, radius: float, resolution: int) -> torc
 # --- project 5: composing primitives ------------------------------------------------------------------------
 
 
-def mesh_sdf_samples(target: trimesh.Trimesh, count: int, near: float = 0.05, seed: int = 0,
+def mesh_sdf_samples(target: trimesh.Trimesh, count: int, near: float = 0.05, seed: int | None = None,
                      surface: int = 20000) -> tuple[torch.Tensor, torch.Tensor]:
     """Training samples of a watertight mesh's SDF (negative inside): half uniform in its box padded by 10 %,
     half surface points jittered by N(0, ``near``²). The sign comes from ray casting (``mesh.contains``), the
     magnitude from the nearest of ``surface`` area-uniform surface samples (a KD-tree), accurate to about their
     spacing; exact ``trimesh`` distances are ~100× slower. Returns ``points [count, 3]``, ``sdf [count]``."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeding.generator(seed)
     dense, _ = surface_samples(target, surface, seed=seed)
     low, high = (torch.tensor(b, dtype=torch.float32) for b in target.bounds)
     low, high = low - 0.1 * (high - low).max(), high + 0.1 * (high - low).max()
@@ -193,11 +195,12 @@ AXES = torch.eye(3)
 
 
 def fit_solid_texture(field: torch.nn.Module, exemplar: torch.Tensor, steps: int, lr: float = 1e-2,
-                      seed: int = 0) -> list[float]:
+                      seed: int | None = None) -> list[float]:
     """Henzler et al. (2020)'s training signal without VGG: each step renders one random axis-aligned slice (axis
     and offset uniform) at the exemplar's size and takes :func:`~nfteach.metrics.patch_swd` to the exemplar as
     the loss. Returns the losses."""
-    generator = torch.Generator().manual_seed(seed)
+    seed = seeding.resolve(seed)
+    generator = seeding.generator(seed)
     exemplar = exemplar.to(next(field.parameters()).device)
 
     def loss(step: int) -> torch.Tensor:
@@ -240,10 +243,10 @@ def growing(shape: Shape, final_scale: float) -> Callable[[torch.Tensor], torch.
 
 
 def family_samples(shape: Shape, field: Callable[[torch.Tensor], torch.Tensor], count: int, final_scale: float,
-                   near: float = 0.05, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+                   near: float = 0.05, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """SDF samples (x, t) → f of a :func:`growing` family: t uniform in [0, 1]; half the x uniform in [−1, 1]^d, half
     surface points of the shape at time t jittered by N(0, ``near``²). Returns ``xt [count, d + 1]``, ``f [count, 1]``."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeding.generator(seed)
     t = torch.rand(count, 1, generator=generator)
     uniform = 2 * torch.rand(count // 2, shape.dim, generator=generator) - 1
     surface, _ = surface_points(shape, count - count // 2, seed=seed)

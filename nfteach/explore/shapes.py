@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from nfteach import seeding
 from nfteach import shapes
 from nfteach.mesh import marching_cubes, surface_samples
 from nfteach.metrics import chamfer_l1
@@ -105,7 +106,7 @@ def resolution_study(shape: shapes.Shape, volume: float, area: float, resolution
     the analytic ``volume`` and ``area``, the mean |φ| ×1000 over points on the mesh (their exact distance to the
     true surface) and the Chamfer-L1 to the analytic surface (``samples`` points each)."""
     low, high = shapes.padded_bounds(shape, 0.1)
-    truth, _ = shapes.surface_points(shape, samples, seed=1)
+    truth, _ = shapes.surface_points(shape, samples, seed=seeding.session_seed() + 1)
     rows = {}
     for resolution in resolutions:
         start = time.perf_counter()

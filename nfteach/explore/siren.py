@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from nfteach import seeding
 from nfteach.data import grid
 from nfteach.metrics import psnr
 from nfteach.models import Siren
@@ -22,7 +23,7 @@ def siren_image_run(img: torch.Tensor, omega_0: float = 30.0, hidden_layers: int
     mapped to [−1, 1]); returns the reconstruction ``[H, W, 1]`` in [0, 1] and its PSNR (dB)."""
     height, width_px, _ = img.shape
     coords, target = grid(height, width_px), img.reshape(-1, 1) * 2 - 1  # [N, 2], [N, 1]
-    torch.manual_seed(0)
+    torch.manual_seed(seeding.session_seed())
     net = Siren(2, width, hidden_layers, 1, first_omega_0=omega_0, hidden_omega_0=omega_0).to(device or "cpu")
     fit(net, coords, target, steps=steps, lr=lr, final_lr=final_lr, progress=False, data_range=2.0)
     prediction = predict(net, coords)

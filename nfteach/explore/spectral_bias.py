@@ -10,6 +10,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from nfteach import seeding
 from nfteach._checks import check_positive_int, check_positive_number
 from nfteach.data import sinusoids
 from nfteach.models import MLP
@@ -57,7 +58,7 @@ def spectral_bias_run(
     lr: float = 3e-4,
     log_every: int = 50,
     n: int = 200,
-    seed: int = 0,
+    seed: int | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
     live: bool = False,
@@ -72,7 +73,7 @@ def spectral_bias_run(
     if depth < 2:
         raise ValueError(f"spectral_bias_run: depth counts linear layers and must be at least 2, got {depth}")
     t, y = sinusoids(freqs, amps=amps, n=n, seed=seed)  # [N, 1] each
-    torch.manual_seed(seed)
+    torch.manual_seed(seeding.resolve(seed))
     model = MLP(1, width, depth - 2, 1, activation=activation).to(device or "cpu")
     logged, responses, predictions = [], [], []
 
@@ -86,7 +87,7 @@ def spectral_bias_run(
     return SpectralRun([int(k) for k in freqs], t, y, logged, torch.stack(responses), torch.stack(predictions))
 
 
-def _spectral_bias_figure(frequency: int, depth: int, width: int, steps: int, lr: float, n: int, seed: int,
+def _spectral_bias_figure(frequency: int, depth: int, width: int, steps: int, lr: float, n: int, seed: int | None,
                           device) -> Figure:
     run = spectral_bias_run([frequency], depth=depth, width=width, steps=steps, lr=lr, log_every=max(1, steps // 25),
                             n=n, seed=seed, device=device, progress=False)
@@ -107,7 +108,7 @@ def spectral_bias_explorer(
     steps: int = 400,
     lr: float = 1e-3,
     n: int = 200,
-    seed: int = 0,
+    seed: int | None = None,
     device: torch.device | str | None = None,
 ) -> widgets.VBox:
     """Sliders ``frequency``, ``depth`` (linear layers) and ``width`` retrain a ReLU MLP on sin(2π k t + φ)
@@ -141,7 +142,7 @@ def spectral_bias_grid(
     steps: int = 400,
     lr: float = 1e-3,
     n: int = 200,
-    seed: int = 0,
+    seed: int | None = None,
     device: torch.device | str | None = None,
 ) -> Figure:
     """The static twin of :func:`spectral_bias_explorer`: depth (rows) × frequency (columns) after ``steps``
