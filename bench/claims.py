@@ -1,0 +1,358 @@
+"""The claims harness: run every chapter, project and appendix under several seeds, and once with the method
+swapped for its baseline, and record each ``assert``'s value and slack (how far it was from failing).
+
+    .venv/bin/python bench/claims.py                                # every notebook, seeds 0-4, the wrong methods
+    .venv/bin/python bench/claims.py notebooks/02_fourier_features.ipynb --seeds 0 1 2 --jobs 2
+    .venv/bin/python bench/claims.py --report                       # rewrite docs/claims.md from docs/claims.json
+
+How a claim is read: each ``assert`` in a notebook's code cells is rewritten in the kernel (an IPython AST
+transformer) to record, then check, its test. For a comparison ``a > b`` (or ``>=``) the slack is ``a - b``, for
+``a < b`` it is ``b - a``; a chain ``a < b < c`` or an ``and`` of comparisons takes the smallest; other asserts
+(``all(...)``, a boolean) are recorded as held or not, without slack. In the harness an assert that fails is recorded
+and the run goes on, so one run measures every claim of the notebook.
+
+A claim is **robust** when it holds for every seed with a smallest slack larger than the seed-to-seed spread (the
+standard deviation of the slack over the seeds): a claim with less room flips on the next CPU or minor version.
+
+The wrong-method runs (``WRONG_METHODS`` below) prepend a cell that swaps the chapter's method for what it is compared
+against (SIREN → tanh, Fourier features → none, …); the claims listed there must then fail. Results accumulate in
+``docs/claims.json`` (one entry per notebook, seed or swap, with the machine and versions) and ``docs/claims.md`` is
+written from it, so a run of one chapter keeps the others' rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "claims.json"
+REPORT = ROOT / "docs" / "claims.md"
+SEEDS = (0, 1, 2, 3, 4)
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9A]*.ipynb")) + sorted((ROOT / "notebooks" / "projects").glob("p*.ipynb"))
+
+
+@dataclass(frozen=True)
+class WrongMethod:
+    """The method swapped for its baseline: ``code`` runs before the notebook's first cell (it patches the kit's
+    modules, so the notebook's own imports pick the swap up); each entry of ``must_fail`` is a piece of an
+    assert's source that must then fail."""
+
+    name: str
+    code: str
+    must_fail: tuple[str, ...]
+
+
+WRONG_METHODS: dict[str, WrongMethod] = {
+    "02_fourier_features.ipynb": WrongMethod(
+        "Gaussian Fourier features → no mapping (B = 0: every feature constant)",
+        "import torch, nfteach.encodings as e\n"
+        "_init = e.FourierFeatures.__init__\n"
+        "def _no_mapping(self, *a, **k):\n"
+        "    _init(self, *a, **k)\n"
+        "    self.B.zero_()\n"
+        "e.FourierFeatures.__init__ = _no_mapping\n",
+        ('row["gaussian"]',),
+    ),
+}
+
+
+# ---- inside the kernel -------------------------------------------------------------------------------------------
+
+class _Recorder(ast.NodeTransformer):
+    """``assert test, msg`` → ``_nfteach_claim(cell, line, source, lambda: <sides>)``; the recorder evaluates the
+    comparison's sides once, records value and slack, and never raises."""
+
+    def visit_Assert(self, node: ast.Assert) -> ast.AST:
+        source = ast.unparse(node.test)
+        call = ast.parse(f"_nfteach_claim({node.lineno}, {source!r}, lambda: None)").body[0]
+        call.value.args[2] = ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[],
+                                                          defaults=[]), body=_sides(node.test))
+        return ast.copy_location(call, node)
+
+
+def _sides(test: ast.expr) -> ast.expr:
+    """An expression that evaluates to ``("cmp", [operands], [ops])``, ``("and", [parts])`` or ``("bool", value)``."""
+    if isinstance(test, ast.Compare) and all(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in test.ops):
+        ops = [type(op).__name__ for op in test.ops]
+        return ast.Tuple([ast.Constant("cmp"), ast.List([test.left, *test.comparators], ast.Load()),
+                          ast.List([ast.Constant(op) for op in ops], ast.Load())], ast.Load())
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return ast.Tuple([ast.Constant("and"), ast.List([_sides(v) for v in test.values], ast.Load())], ast.Load())
+    return ast.Tuple([ast.Constant("bool"), test], ast.Load())
+
+
+def _as_number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return number
+
+
+def _values(sides) -> list:
+    """The numbers a claim compared (for the report), flattened."""
+    if sides[0] == "cmp":
+        return [round(v, 4) if isinstance(v, float) else None for v in map(_as_number, sides[1])]
+    if sides[0] == "and":
+        return [v for part in sides[1] for v in _values(part)]
+    return []
+
+
+def _judge(sides) -> tuple[bool, float | None]:
+    """(held, slack) of what :func:`_sides` evaluated to."""
+    kind = sides[0]
+    if kind == "bool":
+        return bool(sides[1]), None
+    if kind == "and":
+        judged = [_judge(part) for part in sides[1]]
+        slacks = [s for _, s in judged if s is not None]
+        return all(held for held, _ in judged), (min(slacks) if slacks else None)
+    operands, ops = [_as_number(v) for v in sides[1]], sides[2]
+    pairs = list(zip(operands, operands[1:], ops))
+    if any(a is None or b is None for a, b, _ in pairs):
+        import operator
+        table = {"Lt": operator.lt, "LtE": operator.le, "Gt": operator.gt, "GtE": operator.ge}
+        return all(table[op](a, b) for a, b, op in zip(sides[1], sides[1][1:], ops)), None
+    slack = min((b - a) if op in ("Lt", "LtE") else (a - b) for a, b, op in pairs)
+    held = all((a < b if op == "Lt" else a <= b if op == "LtE" else a > b if op == "Gt" else a >= b)
+               for a, b, op in pairs)
+    return held, slack
+
+
+def install(log_path: str) -> None:
+    """Register the assert recorder in the running IPython kernel; records go to ``log_path`` (JSON lines)."""
+    import builtins
+
+    from IPython import get_ipython
+
+    state = {"cell": -1}
+
+    def claim(line: int, source: str, sides) -> None:
+        try:
+            evaluated = sides()
+            (held, slack), values, error = _judge(evaluated), _values(evaluated), None
+        except Exception as failure:  # the claim's own expression raised: recorded as not holding
+            held, slack, values, error = False, None, [], f"{type(failure).__name__}: {failure}"[:200]
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(json.dumps({"cell": state["cell"], "line": line, "source": source, "held": held,
+                                  "slack": slack, "values": values, "error": error}) + "\n")
+
+    class Transformer(ast.NodeTransformer):
+        def visit_Module(self, node):
+            return ast.fix_missing_locations(_Recorder().visit(node))
+
+    builtins._nfteach_claim = claim
+    builtins._nfteach_claim_state = state
+    get_ipython().ast_transformers.append(Transformer())
+
+
+# ---- one run: a notebook under one seed, or with its method swapped -----------------------------------------------
+
+def run_once(notebook: Path, seed: int, wrong: WrongMethod | None, timeout: int) -> dict:
+    """Execute ``notebook`` in a fresh kernel with ``NFTEACH_SEED=seed`` (and the swap, if given); the records."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "claims.jsonl"
+        log.touch()
+        prelude = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+                   f"import claims as _claims; _claims.install({str(log)!r})\n")
+        cells = [nbformat.v4.new_code_cell(prelude)]
+        if wrong is not None:
+            cells.append(nbformat.v4.new_code_cell(wrong.code))
+        added = len(cells)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and not cell.source.lstrip().startswith("%%"):
+                cell.source = f"_nfteach_claim_state['cell'] = {index}\n" + cell.source
+            cells.append(cell)
+        nb.cells = cells
+        env_before = os.environ.get("NFTEACH_SEED")
+        os.environ["NFTEACH_SEED"], os.environ["NFTEACH_PROGRESS"] = str(seed), "0"
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                                resources={"metadata": {"path": str(notebook.parent)}})
+        try:
+            client.execute()
+            failure = None
+        except Exception as error:  # a timeout or a dead kernel: keep what was recorded
+            failure = f"{type(error).__name__}: {str(error).strip().splitlines()[-1] if str(error).strip() else ''}"[:200]
+        finally:
+            if env_before is None:
+                os.environ.pop("NFTEACH_SEED", None)
+            else:
+                os.environ["NFTEACH_SEED"] = env_before
+        errors = [f"cell {i - added}: {o.get('ename')}: {o.get('evalue', '')[:160]}"
+                  for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+                  for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return {"records": records, "errors": errors + ([failure] if failure else [])}
+
+
+def _worker(arguments: list[str]) -> int:
+    """``--worker NOTEBOOK SEED SWAP|- TIMEOUT OUT``: one run in this process (the env var is per process)."""
+    notebook, seed, swap, timeout, out = arguments
+    wrong = WRONG_METHODS[Path(notebook).name] if swap != "-" else None
+    result = run_once(Path(notebook), int(seed), wrong, int(timeout))
+    Path(out).write_text(json.dumps(result))
+    return 0
+
+
+def machine() -> dict:
+    import numpy
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(),
+            "python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__}
+
+
+def run_all(notebooks: list[Path], seeds: list[int], swaps: bool, jobs: int, timeout: int) -> None:
+    jobs_list = [(nb, seed, "-") for nb in notebooks for seed in seeds]
+    if swaps:
+        jobs_list += [(nb, 0, "swap") for nb in notebooks if nb.name in WRONG_METHODS]
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    where = machine()
+
+    def one(job):
+        nb, seed, swap = job
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+            out = handle.name
+        command = [sys.executable, __file__, "--worker", str(nb), str(seed), swap, str(timeout), out]
+        subprocess.run(command, check=False, cwd=ROOT)
+        result = json.loads(Path(out).read_text() or "{}") if Path(out).stat().st_size else {"records": [], "errors": ["worker failed"]}
+        os.unlink(out)
+        key = "swap" if swap == "swap" else f"seed {seed}"
+        print(f"{nb.name} {key}: {sum(r['held'] for r in result['records'])}/{len(result['records'])} claims held"
+              + (f"; errors: {result['errors']}" if result["errors"] else ""), flush=True)
+        return nb, key, result
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for nb, key, result in pool.map(one, jobs_list):
+            entry = results.setdefault(str(nb.relative_to(ROOT)), {})
+            entry[key] = {**result, "machine": where}
+            RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True))
+    write_report(results)
+
+
+# ---- the report ---------------------------------------------------------------------------------------------------
+
+def _claim_rows(runs: dict) -> list[dict]:
+    """One row per assert (cell, source), its slack per seed, spread and verdict."""
+    rows: dict[tuple, dict] = {}
+    for key, run in runs.items():
+        if not key.startswith("seed "):
+            continue
+        seed = int(key.split()[1])
+        for record in run["records"]:
+            row = rows.setdefault((record["cell"], record["source"]), {"cell": record["cell"], "source": record["source"],
+                                                                      "held": {}, "slack": {}})
+            # an assert inside a loop records several times: keep its worst case
+            row["held"][seed] = row["held"].get(seed, True) and record["held"]
+            if record["slack"] is not None:
+                row["slack"][seed] = min(row["slack"].get(seed, float("inf")), record["slack"])
+    for row in rows.values():
+        slacks = list(row["slack"].values())
+        row["spread"] = statistics.stdev(slacks) if len(slacks) > 1 else None
+        if not all(row["held"].values()):
+            row["verdict"] = "FAILS"
+        elif row["spread"] is None or not slacks:
+            row["verdict"] = "holds" if slacks or row["held"] else "?"
+        else:
+            row["verdict"] = "robust" if min(slacks) > row["spread"] else "FRAGILE"
+    return sorted(rows.values(), key=lambda r: (r["cell"], r["source"]))
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "·"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+
+
+def write_report(results: dict) -> None:
+    lines = ["# Claims: every assert of every notebook, per seed", "",
+             "Written by `bench/claims.py` (do not edit by hand; rerun it). For each assert that states a result: its",
+             "slack (how far the compared quantities were from failing the assert: for `a > b`, a − b) under",
+             "`NFTEACH_SEED` = 0…4, the spread (standard deviation of the slack over the seeds) and the verdict:",
+             "**robust** = holds for every seed with the smallest slack above the spread; **FRAGILE** = holds, with",
+             "less room than the spread; **FAILS** = some seed fails it; *holds* = a yes/no assert (no slack) that",
+             "held for every seed. Below each notebook, the wrong-method run: the method swapped for its baseline,",
+             "and the claims that must then fail.", ""]
+    for name in sorted(results):
+        runs = results[name]
+        seeds = sorted(int(k.split()[1]) for k in runs if k.startswith("seed "))
+        any_run = next(iter(runs.values()))
+        m = any_run["machine"]
+        lines += [f"## {name}", "", f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+                  f"torch {m['torch']}, numpy {m['numpy']}.", ""]
+        header = "| cell | assert | " + " | ".join(f"seed {s}" for s in seeds) + " | spread | verdict |"
+        lines += [header, "|" + "---|" * (len(seeds) + 4)]
+        for row in _claim_rows(runs):
+            cells = [(_fmt(row["slack"].get(s)) if row["slack"].get(s) is not None
+                      else ("✓" if row["held"].get(s) else ("✗" if s in row["held"] else "–"))) for s in seeds]
+            cells = [c if row["held"].get(s, True) else f"**{c} ✗**" for c, s in zip(cells, seeds)]
+            source = row["source"].replace("|", "\\|")
+            source = source if len(source) <= 110 else source[:107] + "…"
+            lines.append(f"| {row['cell']} | `{source}` | " + " | ".join(cells) + f" | {_fmt(row['spread'])} | {row['verdict']} |")
+        errors = sorted({e for k, r in runs.items() if k.startswith("seed ") for e in r["errors"]})
+        if errors:
+            lines += ["", "Errors in the seed runs: " + "; ".join(f"`{e}`" for e in errors)]
+        if "swap" in runs and name.split("/")[-1] in WRONG_METHODS:
+            wrong = WRONG_METHODS[name.split("/")[-1]]
+            failed = [r for r in runs["swap"]["records"] if not r["held"]]
+            lines += ["", f"**Wrong method:** {wrong.name}. Claims that fail then:"]
+            lines += [f"- cell {r['cell']}: `{r['source'][:110]}` (slack {_fmt(r['slack'])})" for r in failed] or ["- none (!)"]
+            missing = [piece for piece in wrong.must_fail
+                       if not any(piece.replace('"', "'") in r["source"] for r in failed)]
+            lines.append("- every claim that must fail does." if not missing else
+                         f"- **still holding, though it must fail:** {', '.join(missing)}")
+        lines.append("")
+    REPORT.write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--worker"]:
+        return _worker(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: every chapter, project, appendix)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument("--no-swaps", action="store_true", help="skip the wrong-method runs")
+    parser.add_argument("--swaps-only", action="store_true", help="only the wrong-method runs")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    parser.add_argument("--report", action="store_true", help="only rewrite docs/claims.md from docs/claims.json")
+    args = parser.parse_args(argv)
+    if args.report:
+        write_report(json.loads(RESULTS.read_text()))
+        return 0
+    notebooks = [p.resolve() for p in args.notebooks] or NOTEBOOKS
+    missing = [str(p) for p in notebooks if not p.is_file()]
+    if missing:
+        print(f"claims: no notebook at {', '.join(missing)}", file=sys.stderr)
+        return 2
+    run_all(notebooks, [] if args.swaps_only else args.seeds, not args.no_swaps, args.jobs, args.timeout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
