@@ -88,8 +88,10 @@ def sphere_trace(field: FieldFn, origins: torch.Tensor, directions: torch.Tensor
     """March every ray by the field's value until |φ| < ``eps`` (hit), t > ``far`` (miss) or ``max_steps``.
 
     Only the rays still marching are evaluated at each step. Rays that graze a surface take many small
-    steps: ``Trace.steps`` shows where tracing is slow. A field that is not a true distance (a network, a
-    smooth union) may overshoot; scale it by a factor < 1 to trace it safely.
+    steps: ``Trace.steps`` shows where tracing is slow. Tracing is safe for any field that never exceeds the
+    true distance, i.e. is 1-Lipschitz (the analytic SDFs, CSG's min and max, and the polynomial smooth min, whose
+    gradient is a convex blend of its arguments'); a field that is not (a trained network, a stretched shape) may
+    overshoot the surface: scale it by a factor < 1 to trace it safely.
     """
     max_steps = check_positive_int("sphere_trace: max_steps", max_steps)
     check_positive_number("sphere_trace: eps", eps), check_positive_number("sphere_trace: far", far)
