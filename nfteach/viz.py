@@ -10,6 +10,7 @@ import math
 from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -318,6 +319,9 @@ def plot_training(steps: Sequence[int], loss: Sequence[float], psnr: Sequence[fl
         ax.set(xlabel="step", ylabel=label, xlim=(0, x_max))
         if log and len(values) and min(values) > 0:
             ax.set_yscale("log")
+            # plain numbers ("4.75", "0.01"), not "4.75×10⁰"; minor ticks labelled only on a range under a decade
+            ax.yaxis.set_major_formatter(matplotlib.ticker.LogFormatter(labelOnlyBase=False))
+            ax.yaxis.set_minor_formatter(matplotlib.ticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
         ax.grid(alpha=0.3)
     if preview is not None:
         pixels = _numpy(preview).clip(0, 1)

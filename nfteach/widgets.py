@@ -26,7 +26,7 @@ def slider_explorer(draw: Callable[..., Figure], sliders: Sequence[widgets.Value
     """Sliders above a status line and an ``Output`` holding ``draw(**{slider.description: slider.value})``.
 
     The first figure is drawn at once; every released slider redraws it. While ``draw`` runs the sliders are
-    disabled and the status line reads "⏳ redrawing…"; afterwards it gives the seconds taken (or the error).
+    disabled and the status line reads "busy: redrawing…"; afterwards it gives the seconds taken (or the error).
     Returns the container to display.
     """
     if not sliders:
@@ -37,7 +37,7 @@ def slider_explorer(draw: Callable[..., Figure], sliders: Sequence[widgets.Value
     def redraw(_change=None) -> None:
         for slider in sliders:
             slider.disabled = True
-        status.value = "⏳ <b>redrawing…</b> (the figure below is the previous setting)"
+        status.value = "<b>busy: redrawing…</b> (the figure below is the previous setting)"   # plain text: every font has it
         start = time.perf_counter()
         try:
             with out:

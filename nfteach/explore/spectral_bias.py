@@ -83,7 +83,8 @@ def spectral_bias_run(
         responses.append(frequency_response(prediction, freqs, amps))
         predictions.append(prediction[:, 0])
 
-    fit(model, t, y, steps=steps, lr=lr, log_every=log_every, on_log=record, progress=progress, live=live, seed=seed)
+    fit(model, t, y, steps=steps, lr=lr, log_every=log_every, on_log=record, progress=progress, live=live, seed=seed,
+        data_range=float(y.max() - y.min()))   # the PSNR of a signal spanning ±ΣA_i, not of [0, 1]
     return SpectralRun([int(k) for k in freqs], t, y, logged, torch.stack(responses), torch.stack(predictions))
 
 
