@@ -66,6 +66,51 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         "e.FourierFeatures.__init__ = _no_mapping\n",
         ('photos["gaussian"] > photos["basic"] + 0.5', 'held_out[n]["gaussian"] - held_out[n]["none"]'),
     ),
+    "01_spectral_bias.ipynb": WrongMethod(
+        "the ReLU MLP given Gaussian Fourier features (σ = 20): a network without spectral bias on this signal",
+        "import nfteach.explore.spectral_bias as room\n"
+        "from nfteach.encodings import FourierFeatures\n"
+        "_MLP = room.MLP\n"
+        "room.MLP = lambda i, w, d, o, **k: _MLP(i, w, d, o, encoding=FourierFeatures(i, 128, 20.0), **k)\n",
+        ("rank_correlation(response_equal[MIDDLE]) < -0.7", "half_equal[0] < half_equal[1] < half_equal[-1]"),
+    ),
+    "03_siren.ipynb": WrongMethod(
+        "SIREN's sine replaced by tanh (SIREN's init and ω0 kept)",
+        "import torch, nfteach.models as m\n"
+        "m.SineLayer.forward = lambda self, x: torch.tanh(self.omega_0 * self.linear(x))\n",
+        ('results["SIREN"] > results["ReLU + PE"] + 3', 'audio_psnr["SIREN"] > audio_psnr["ReLU"] + 10'),
+    ),
+    "04_occupancy_sdf.ipynb": WrongMethod(
+        "near-surface sampling replaced by uniform sampling in the padded box",
+        "import nfteach.shapes as s\n"
+        "s.sample_near_surface = lambda shape, n, sigmas=None, seed=None: s.sample_uniform(shape, n, 0.1, seed)\n",
+        ('near["pieces"] > uniform["pieces"]', 'mixed["IoU"] > uniform["IoU"]'),
+    ),
+    "A1_hash_grid.ipynb": WrongMethod(
+        "the hash grid replaced by one dense grid of about the same memory (339², no hashing, no levels)",
+        "import dataclasses, nfteach.train as t\n"
+        "t.HASH_GRID_DEFAULT = dataclasses.replace(t.HASH_GRID_DEFAULT, levels=1, log2_table_size=17,\n"
+        "                                          base_resolution=338, max_resolution=338)\n",
+        ("hash_s < siren_s", "size_psnr[6] + 3 < size_psnr[10]"),
+    ),
+    "A2_tiny_nerf.ipynb": WrongMethod(
+        "positional encoding removed (L = 0: raw xyz) for the 'PE' field too",
+        "import nfteach.nerf as n\n"
+        "_init = n.RadianceField.__init__\n"
+        "n.RadianceField.__init__ = lambda self, num_frequencies=6, **k: _init(self, num_frequencies=0, **k)\n",
+        ('pe["depth error"] < 0.8 * raw["depth error"]',),
+    ),
+    "A3_activations_cppn.ipynb": WrongMethod(
+        "every activation of the zoo replaced by ReLU (with the zoo's Xavier init)",
+        "import torch, nfteach.models as m\n"
+        "class _ReLU(torch.nn.ReLU):\n"
+        "    def __init__(self, a=None):\n"
+        "        super().__init__()\n"
+        "for _name in list(m.ACTIVATIONS):\n"
+        "    if _name not in ('relu', 'tanh'):\n"
+        "        m.ACTIVATIONS[_name] = type(_name, (_ReLU, m._Shaped), {})\n",
+        ("fits[name].psnr > baseline + 3", 'unseen["gaussian"] > max(unseen["relu"], unseen["tanh"]) + 3'),
+    ),
 }
 
 
