@@ -37,3 +37,14 @@ def test_mlp_takes_every_activation_and_its_parameter():
         MLP(2, 16, 1, 1, activation="relu", a=0.5)
     with pytest.raises(ValueError, match="Gaussian: a must be a positive (finite )?number, got -1"):
         Gaussian(-1)
+
+
+def test_width_grid_reuses_known_fits(monkeypatch):
+    from nfteach.explore import activations as room
+
+    calls = []
+    monkeypatch.setattr(room, "zoo_run", lambda img, activation, a, **kwargs: calls.append(a) or room.ZooFit(
+        None, img, img, float(a)))
+    known = {0.05: room.ZooFit(None, torch.zeros(4, 4, 1), torch.zeros(4, 4, 1), 99.0)}
+    _, psnrs = room.width_grid(torch.zeros(4, 4, 1), widths=(0.01, 0.05), known=known)
+    assert calls == [0.01] and psnrs == {0.01: 0.01, 0.05: 99.0} and set(known) == {0.01, 0.05}
