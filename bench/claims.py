@@ -111,6 +111,22 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         "        m.ACTIVATIONS[_name] = type(_name, (_ReLU, m._Shaped), {})\n",
         ("fits[name].psnr > baseline + 3", 'unseen["gaussian"] > max(unseen["relu"], unseen["tanh"]) + 3'),
     ),
+    "05_neural_sdf.ipynb": WrongMethod(
+        "SIREN → a ReLU MLP of the same size without positional encoding; the Lipschitz regulariser → inert (its "
+        "bound detached, so α shrinks nothing); the held-out shape's code → not optimised (1 step)",
+        "import nfteach.deepsdf as d, nfteach.models as m\n"
+        "def _relu(in_features, hidden_features, hidden_layers, out_features, **omegas):\n"
+        "    return m.MLP(in_features, hidden_features, hidden_layers, out_features)\n"
+        "m.Siren = _relu\n"
+        "_bound = m.LipschitzMLP.lipschitz_bound\n"
+        "m.LipschitzMLP.lipschitz_bound = lambda self: _bound(self).detach()\n"
+        "_reconstruct = d.reconstruct\n"
+        "d.reconstruct = lambda decoder, points, sdf, steps=800, **options: _reconstruct(decoder, points, sdf, 1, **options)\n",
+        # a plain ReLU matches SIREN's completeness and residual on the smooth torus (chapter 5 says so): what
+        # must fail is what tells SIREN's ω0 apart, the Lipschitz bound and the optimised code
+        ('siren["eikonal residual"] < 0.9 * siren_30', 'siren_30["pieces"]', 'lipschitz["Π softplus(c)"]',
+         'held_chamfer["reconstructed code"]'),
+    ),
 }
 
 

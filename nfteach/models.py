@@ -281,13 +281,16 @@ class LipschitzLinear(nn.Module):
     y = Ŵx + b with Ŵ = W · min(1, softplus(c) / Σ_j |W_ij|) row by row.
 
     Every row of Ŵ has absolute sum ≤ softplus(c), so ‖y(x) − y(x')‖∞ ≤ softplus(c)·‖x − x'‖∞.
-    W and b keep PyTorch's default init; c starts at the largest absolute row sum of W (as the official code),
-    so at the start Ŵ = W. Input ``[N, in_features]`` → output ``[N, out_features]``.
+    Initialised as the official demo (``demos/lipschitz_mlp``): W ~ N(0, 2/in_features) (He-normal), b = 0, and
+    c = the largest absolute row sum of W, so at the start Ŵ = W. Input ``[N, in_features]`` → output
+    ``[N, out_features]``.
     """
 
     def __init__(self, in_features: int, out_features: int):
         super().__init__()
         self.linear = nn.Linear(in_features, out_features)
+        nn.init.kaiming_normal_(self.linear.weight, nonlinearity="relu")  # std √(2 / in_features)
+        nn.init.zeros_(self.linear.bias)
         self.c = nn.Parameter(self.linear.weight.detach().abs().sum(dim=1).max())
 
     def bound(self) -> torch.Tensor:

@@ -1,5 +1,7 @@
 """The Lipschitz-regularised MLP (Liu et al. 2022): the per-layer bound holds on random pairs."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -13,6 +15,16 @@ def test_layer_starts_as_its_linear_layer_with_c_the_largest_row_sum():
     assert layer.c.item() == pytest.approx(layer.linear.weight.abs().sum(1).max().item())
     x = torch.randn(10, 5)
     torch.testing.assert_close(layer(x), layer.linear(x))  # softplus(c) > c ≥ every row sum: no rescaling
+
+
+def test_layer_uses_the_official_init_he_normal_weights_and_zero_bias():
+    torch.manual_seed(0)
+    layer = LipschitzLinear(200, 300)  # 60,000 weights: their std is within 1 % of √(2 / 200)
+    assert layer.linear.weight.std().item() == pytest.approx(math.sqrt(2 / 200), rel=0.01)
+    assert layer.linear.weight.mean().item() == pytest.approx(0.0, abs=3e-3)
+    assert torch.equal(layer.linear.bias, torch.zeros(300))
+    # normal, not PyTorch's uniform default: a normal's mean |w| is √(2/π)·std, a uniform's √3/2·std
+    assert layer.linear.weight.abs().mean().item() == pytest.approx(math.sqrt(2 / math.pi) * math.sqrt(2 / 200), rel=0.01)
 
 
 @pytest.mark.parametrize("c", [-2.0, 0.0, 0.3, 5.0])

@@ -49,6 +49,12 @@ def chamfer_to(mesh: trimesh.Trimesh, reference: np.ndarray | torch.Tensor, n: i
     return chamfer_l1(points, reference)
 
 
+def nearest_other(family: Mapping[str, np.ndarray | torch.Tensor]) -> dict[str, float]:
+    """For each shape's surface samples ``[M, 3]``, the Chamfer-L1 to the closest OTHER shape of the family: how
+    close a reconstruction must come to be told apart from its neighbours."""
+    return {a: min(chamfer_l1(points, family[b]) for b in family if b != a) for a, points in family.items()}
+
+
 def surface_errors(mesh: trimesh.Trimesh, reference: np.ndarray | torch.Tensor, n: int = 10_000) -> dict[str, float]:
     """Chamfer-L1 and its two halves: **accuracy** (mean distance from the mesh's samples to the true surface:
     spurious pieces raise it) and **completeness** (from the true surface to the mesh: missing or misplaced parts
@@ -60,12 +66,28 @@ def surface_errors(mesh: trimesh.Trimesh, reference: np.ndarray | torch.Tensor, 
             "completeness": float(completeness), "pieces": len(mesh.split(only_watertight=False))}
 
 
-def eikonal_map(net: nn.Module, resolution: int = 96, z: float = 0.0) -> torch.Tensor:
-    """|‖∇Φ‖ − 1| on the slice z = ``z`` of [−1, 1]³ → ``[resolution, resolution]`` (row 0 at the top, y = 1)."""
+def _slice_points(resolution: int, z: float) -> torch.Tensor:
+    """The ``resolution²`` points of the slice z = ``z`` of [−1, 1]³, row by row from y = 1 down → ``[resolution², 3]``."""
     axis = torch.linspace(-1, 1, resolution)
     y, x = torch.meshgrid(axis.flip(0), axis, indexing="ij")
-    points = torch.stack([x, y, torch.full_like(x, z)], dim=-1).reshape(-1, 3).to(field_device(net))
+    return torch.stack([x, y, torch.full_like(x, z)], dim=-1).reshape(-1, 3)
+
+
+def eikonal_map(net: nn.Module, resolution: int = 96, z: float = 0.0) -> torch.Tensor:
+    """|‖∇Φ‖ − 1| on the slice z = ``z`` of [−1, 1]³ → ``[resolution, resolution]`` (row 0 at the top, y = 1)."""
+    points = _slice_points(resolution, z).to(field_device(net))
     return eikonal_residual(gradient(net, points)).abs().detach().cpu().reshape(resolution, resolution)
+
+
+def distance_ratio(net: nn.Module, truth: shapes.Shape, away: float = 0.1, resolution: int = 96, z: float = 0.0) -> float:
+    """How far the network's values are from distances: the median of |Φ| / |SDF| over the slice z = ``z`` where
+    the true distance exceeds ``away`` (1 for a true SDF; 0.2 means values five times too small)."""
+    points = _slice_points(resolution, z)
+    with torch.no_grad():
+        values = net(points.to(field_device(net))).cpu()  # [resolution², 1]
+    distances = truth(points)
+    far = distances.abs() > away
+    return float((values.abs()[far] / distances.abs()[far]).median())
 
 
 def plot_eikonal_maps(maps: Mapping[str, torch.Tensor], vmax: float = 1.0, size: float = 3.1) -> Figure:
@@ -137,11 +159,9 @@ def interpolation_strips(nets: Mapping[str, nn.Module], ts: Sequence[float] = (0
                          resolution: int = 100, size: float = 1.9) -> Figure:
     """For each network f(x, y, t) a row of its slices at the given t, with the zero level set in black."""
     fig, axes = plt.subplots(len(nets), len(ts), figsize=(size * len(ts), size * len(nets)), squeeze=False)
-    axis = torch.linspace(-1, 1, resolution)
-    y, x = torch.meshgrid(axis.flip(0), axis, indexing="ij")
     for row, (name, net) in zip(axes, nets.items()):
         for ax, t in zip(row, ts):
-            points = torch.stack([x, y, torch.full_like(x, t)], dim=-1).reshape(-1, 3).to(field_device(net))
+            points = _slice_points(resolution, t).to(field_device(net))  # (x, y, t): the slice at this t
             with torch.no_grad():
                 values = net(points).cpu().reshape(resolution, resolution).numpy()
             ax.imshow(values, cmap="RdBu", vmin=-0.5, vmax=0.5, extent=(-1, 1, -1, 1))
