@@ -127,6 +127,41 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         ('siren["eikonal residual"] < 0.9 * siren_30', 'siren_30["pieces"]', 'lipschitz["Π softplus(c)"]',
          'held_chamfer["reconstructed code"]'),
     ),
+    "p1_correspondence.ipynb": WrongMethod(
+        "the normal flow → not moving (∇f = 0), and the Lipschitz term → no gradient (α = 0 in effect)",
+        "import torch, nfteach.models as m\n"
+        "m.gradient = lambda field, points, *a, **k: torch.zeros_like(points)\n"
+        "_bound = m.LipschitzMLP.lipschitz_bound\n"
+        "m.LipschitzMLP.lipschitz_bound = lambda self: _bound(self).detach()\n",
+        ("< 0.6 * ceiling", "net.lipschitz_bound().item() < 0.1 * initial_bound"),
+    ),
+    "p2_texture_synthesis.ipynb": WrongMethod(
+        "Fourier features → none (every point gets the features of 0: the field is one constant grey)",
+        "import nfteach.encodings as e\n"
+        "_forward = e.FourierFeatures.forward\n"
+        "e.FourierFeatures.forward = lambda self, v: _forward(self, 0 * v)\n",
+        ('field_scores["patch SWD"] < 1.1', 'field_scores["repetition"] > real'),
+    ),
+    "p3_solid_texture.ipynb": WrongMethod(
+        "Fourier features → none (every point gets the features of 0: the solid texture is one constant grey)",
+        "import nfteach.encodings as e\n"
+        "_forward = e.FourierFeatures.forward\n"
+        "e.FourierFeatures.forward = lambda self, v: _forward(self, 0 * v)\n",
+        ('field_scores["held-out SWD"] < extruded', 'field_scores["diversity"] > 0.8'),
+    ),
+    "p4_surface_parametrisation.ipynb": WrongMethod(
+        "the trained map → the untrained draped sheet (the optimiser takes no step)",
+        "import nfteach.explore.projects as room\n"
+        "room.optimise = lambda loss_fn, parameters, steps, lr, desc='fit': []\n",
+        ('net_scores["SDF error"] < 0.1', 'net_scores["coverage"] < 1.5'),
+    ),
+    "p5_composing_primitives.ipynb": WrongMethod(
+        "the smooth min → the hard min (k ignored)",
+        "import nfteach.shapes as s\n"
+        "_smooth_min_all = s.smooth_min_all\n"
+        "s.smooth_min_all = lambda values, k: _smooth_min_all(values, 0.0)\n",
+        ('smooth["IoU"] > hard["IoU"]',),
+    ),
 }
 
 

@@ -157,3 +157,38 @@ def test_triangle_jacobians_recover_a_linear_map():
     uv = torch.stack(torch.meshgrid(torch.linspace(0, 1, 3), torch.linspace(0, 1, 3), indexing="xy"), -1).reshape(-1, 2)
     jac = metrics.triangle_jacobians(uv, uv @ linear.T, metrics.grid_triangles(3))
     assert jac.shape == (8, 3, 2) and torch.allclose(jac, linear.expand(8, 3, 2), atol=1e-5)
+
+
+def test_a_mesh_sdf_read_from_surface_samples_has_the_signs_of_ray_casting_and_the_analytic_distance():
+    from nfteach import mesh
+    from nfteach.explore.projects import mesh_sdf
+
+    torus = mesh.torus_mesh(0.5, 0.2)
+    points = torch.rand(400, 3, generator=torch.Generator().manual_seed(0)) * 1.6 - 0.8
+    values = mesh_sdf(torus, seed=0)(points)
+    assert ((values <= 0) == (mesh.contains(torus)(points)[:, 0] > 0.5)).all()
+    assert (values - shapes.torus(0.5, 0.2)(points)[:, 0]).abs().max() < 0.03  # the samples' spacing and the facets
+
+
+def test_spheres_placed_by_hand_on_the_core_circle_make_the_torus():
+    from nfteach.explore.projects import placed_on_circle
+
+    points = torch.rand(20000, 3, generator=torch.Generator().manual_seed(0)) * 1.6 - 0.8
+    with torch.no_grad():
+        composed = shapes.smooth_min_all(placed_on_circle(16, 0.5, 0.2)(points), 0.1)
+    assert metrics.iou(composed <= 0, shapes.torus(0.5, 0.2)(points)[:, 0] <= 0) > 0.94  # 0.96 against the faceted mesh
+
+
+def test_chapter_7_and_the_guide_show_the_numbers_the_starters_printed():
+    import importlib.util
+    from pathlib import Path
+
+    from nfteach.explore.project_numbers import NUMBERS
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("project_numbers", root / "bench" / "project_numbers.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert list(NUMBERS) == [notebook.stem for notebook in bench.STARTERS]  # every starter, none left behind
+    guide = (root / "docs" / "instructors.md").read_text()
+    assert f"{bench.BEGIN}\n{bench.markdown_tables(NUMBERS)}\n{bench.END}" in guide, "rerun bench/project_numbers.py"

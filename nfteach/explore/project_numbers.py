@@ -1,0 +1,37 @@
+"""The numbers the project starters print (seed 0), written by ``bench/project_numbers.py``: do not edit by
+hand, rerun it. Chapter 7 shows them; the rubric in ``docs/instructors.md`` carries the same tables."""
+
+MEASURED = {'date': '2026-12-01', 'seed': 0, 'python': '3.11.7', 'torch': '2.13.0+cpu', 'machine': 'x86_64'}
+
+NUMBERS = {'p1_correspondence': {'exact map (floor)': {'correspondence': 0.0, 'drift': 0.0},
+                       'not moving (ceiling)': {'correspondence': 0.1729},
+                       'flow on exact field': {'correspondence': 0.08506, 'drift': 7.182e-05},
+                       'flow on network': {'correspondence': 0.08873, 'drift': 0.004381}},
+ 'p2_texture_synthesis': {'reference': {'patch SWD': 0.02074, 'repetition': 0.1248},
+                          'shuffled pixels': {'patch SWD': 0.04889, 'repetition': 0.04782},
+                          'tiling': {'patch SWD': 0.01152, 'repetition': 1.0},
+                          'SWD field': {'patch SWD': 0.01396, 'repetition': 0.2741}},
+ 'p3_solid_texture': {'real photo': {'held-out SWD': 0.02462, 'repetition': 0.1687, 'diversity': 1.007},
+                      'shuffled pixels': {'held-out SWD': 0.04731, 'repetition': 0.07432},
+                      'extruded exemplar': {'held-out SWD': 0.03723, 'repetition': 0.691, 'diversity': 0.0},
+                      'SWD field': {'held-out SWD': 0.02352, 'repetition': 0.3868, 'diversity': 1.027}},
+ 'p4_surface_parametrisation': {'flat sheet (ceiling)': {'SDF error': 0.2811,
+                                                         'angle': 1.0,
+                                                         'area': 1.0,
+                                                         'flipped %': 0.0,
+                                                         'coverage': 0.4447},
+                                'latitude–longitude': {'SDF error': 1.242e-08,
+                                                       'angle': 1.965,
+                                                       'area': 1.93,
+                                                       'flipped %': 0.0,
+                                                       'coverage': 0.03131},
+                                'network': {'SDF error': 0.008502,
+                                            'angle': 1.486,
+                                            'area': 1.279,
+                                            'flipped %': 0.0,
+                                            'coverage': 0.03193}},
+ 'p5_composing_primitives': {'target': {'IoU': 1.0, 'Chamfer-L1': 0.01399},
+                             'bounding sphere (trivial)': {'IoU': 0.2755, 'Chamfer-L1': 0.1733, 'matter': 1},
+                             'placed by hand (ceiling)': {'IoU': 0.9628, 'Chamfer-L1': 0.01529, 'matter': 16},
+                             'hard min': {'IoU': 0.7485, 'Chamfer-L1': 0.06748, 'matter': 12},
+                             'smooth min k=0.1': {'IoU': 0.8124, 'Chamfer-L1': 0.06746, 'matter': 14}}}
