@@ -142,6 +142,7 @@ def render(field: FieldFn, resolution: int | tuple[int, int] = 128, eye: Sequenc
     if shading == "lambert" and not to_light.norm() > 0:
         raise ValueError("render: light must be a non-zero direction, got (0, 0, 0)")
     origins, directions = camera_rays(resolution, eye, target, fov)
+    evaluate(field, origins[:1], where="render")  # one point: a field of the wrong kind is named here, not deep inside
     trace = sphere_trace(field, origins, directions, max_steps, eps)
     height, width = _resolution(resolution, "render")
     image = torch.full((height * width, 3), float(background))
