@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from nfteach import seeding
-from nfteach._checks import check_finite, check_memory, check_positive_int
+from nfteach._checks import check_finite, check_memory, check_number, check_positive_int, check_positive_number, check_vector
 
 BUNDLED_IMAGES = (
     "astronaut", "brick", "camera", "cat", "chelsea", "coffee", "coins", "grass", "gravel",
@@ -120,7 +120,7 @@ def sinusoids(
     ``amps`` default to 1; ``phases`` default to draws from U(0, 2π) with ``seed``.
     Returns ``(t, y)``, both of shape ``[n, 1]``.
     """
-    k = torch.as_tensor(freqs, dtype=torch.float32).reshape(-1)
+    k = check_vector(freqs, "sinusoids: freqs", finite=False)
     if k.numel() == 0:
         raise ValueError("sinusoids: freqs must hold at least one frequency, got an empty list")
     check_finite("sinusoids: freqs", k)
@@ -139,7 +139,7 @@ def sinusoids(
 def _per_frequency(name: str, values, freqs: torch.Tensor, default: torch.Tensor) -> torch.Tensor:
     if values is None:
         return default
-    values = torch.as_tensor(values, dtype=torch.float32).reshape(-1)
+    values = check_vector(values, f"sinusoids: {name}", finite=False)
     if values.shape != freqs.shape:
         raise ValueError(
             f"sinusoids: {name} must have one value per frequency ({freqs.numel()}), got {values.numel()}"
@@ -163,6 +163,7 @@ def text_image(lines: tuple[str, ...] | list[str] = TEXT_LINES, size: int = 128,
     from matplotlib.figure import Figure
 
     check_positive_int("text_image: size", size)
+    check_memory("text_image", f"size {size} ({size}² pixels)", 3 * 4 * 4 * size * size)
     if isinstance(lines, str) or not lines or not all(isinstance(line, str) for line in lines):
         raise ValueError(f"text_image: lines must be a non-empty list of strings, got {lines!r}")
     figure = Figure(figsize=(1, 1), dpi=size)
@@ -187,6 +188,8 @@ def held_out_split(img: torch.Tensor, bounds: tuple[float, float] = (-1.0, 1.0))
     if not isinstance(img, torch.Tensor) or img.ndim != 3 or min(img.shape[:2]) < 2:
         got = list(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
         raise ValueError(f"held_out_split: img must be a tensor [H, W, C] with H, W >= 2, got {got}")
+    if not img.is_floating_point():
+        raise ValueError(f"held_out_split: img must be a real floating tensor, got dtype {img.dtype}: use img.float()")
     height, width, channels = img.shape
     xy = grid(height, width, bounds=bounds).reshape(height, width, 2)
     train, test = (slice(0, None, 2), slice(0, None, 2)), (slice(1, None, 2), slice(1, None, 2))
@@ -203,7 +206,10 @@ def chirp(seconds: float = 0.5, rate: int = 8000, f0: float = 200.0, f1: float =
     convention) and y peaking at 1. Play it with ``IPython.display.Audio(y[:, 0], rate=rate)``.
     """
     check_positive_int("chirp: rate", rate)
+    check_positive_number("chirp: seconds", seconds)
+    check_number("chirp: f0", f0), check_number("chirp: f1", f1)
     n = check_positive_int("chirp: seconds * rate (samples)", int(round(seconds * rate)))
+    check_memory("chirp", f"{n:,} samples", 8 * 4 * n)
     if not (0 < f0 and 0 < f1 and 3 * f1 < rate / 2):
         raise ValueError(f"chirp: need 0 < f0 and 3·f1 (the 3rd harmonic) below the Nyquist frequency {rate / 2} Hz, "
                          f"got f0={f0}, f1={f1}")

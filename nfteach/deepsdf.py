@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from nfteach import seeding
-from nfteach._checks import check_coords, check_positive_int, check_positive_number
+from nfteach._checks import check_coords, check_memory, check_number, check_points, check_positive_int, check_positive_number, check_tensor
 from nfteach.losses import clamped_l1
 
 
@@ -41,18 +41,22 @@ class SdfDecoder(nn.Module):
         check_positive_int("SdfDecoder: hidden_features", hidden_features)
         check_positive_int("SdfDecoder: hidden_layers", hidden_layers, allow_zero=True)
         self.skip = (hidden_layers + 1) // 2 if skip is None else skip
-        if not 0 < self.skip <= hidden_layers:
+        if isinstance(self.skip, bool) or not isinstance(self.skip, int) or not 0 < self.skip <= hidden_layers:
             raise ValueError(f"SdfDecoder: skip must be a hidden layer in 1..{hidden_layers}, got {self.skip}")
         widths = [latent_size + dim] + [hidden_features] * (hidden_layers + 1)
         fan_ins = [w + (latent_size + dim if i == self.skip else 0) for i, w in enumerate(widths[:-1])]
+        check_memory("SdfDecoder", f"widths {widths}", 4 * sum((a + 1) * b for a, b in zip(fan_ins, widths[1:])))
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(fan_ins, widths[1:]))
         self.output = nn.Linear(hidden_features, 1)
 
     def forward(self, codes: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-        check_coords(points, self.dim, "SdfDecoder: points")
+        weight = self.output.weight
+        check_coords(points, self.dim, "SdfDecoder", weight.dtype, weight.device, name="points")
+        check_tensor(codes, "SdfDecoder: codes", f"[N, {self.latent_size}]")
         if codes.shape != (len(points), self.latent_size):
             raise ValueError(f"SdfDecoder: codes must be [N, {self.latent_size}] for N = {len(points)} points, "
                              f"got {list(codes.shape)} (expand one code with code.expand(N, -1))")
+        check_coords(codes, self.latent_size, "SdfDecoder", weight.dtype, weight.device, name="codes")
         inputs = torch.cat([codes, points], dim=1)  # [N, latent + dim]
         x = inputs
         for index, layer in enumerate(self.layers):
@@ -73,17 +77,22 @@ class AutoDecoder(nn.Module):
                  dim: int = 3):
         super().__init__()
         self.num_shapes = check_positive_int("AutoDecoder: num_shapes", num_shapes)
+        check_memory("AutoDecoder", f"{num_shapes:,} codes of {latent_size}", 4 * num_shapes * check_positive_int(
+            "AutoDecoder: latent_size", latent_size))
         self.decoder = SdfDecoder(latent_size, hidden_features, hidden_layers, dim)
         self.codes = nn.Embedding(num_shapes, latent_size)
         nn.init.normal_(self.codes.weight, 0.0, 1 / math.sqrt(latent_size))
 
     def split(self, samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``samples [N, 1 + dim]`` → (shape indices [N] as longs, points [N, dim])."""
-        check_coords(samples, 1 + self.decoder.dim, "AutoDecoder: samples (shape index, then the point)")
-        index = samples[:, 0].long()
-        if index.min() < 0 or index.max() >= self.num_shapes:
-            raise ValueError(f"AutoDecoder: shape indices must lie in 0..{self.num_shapes - 1}, got "
-                             f"{int(index.min())}..{int(index.max())}")
+        check_coords(samples, 1 + self.decoder.dim, "AutoDecoder", device=self.codes.weight.device,
+                     name="samples (shape index, then the point)")
+        column = samples[:, 0]
+        index = column.long()
+        if bool(((column != index) | (index < 0) | (index >= self.num_shapes)).any()):  # one pass over the column
+            raise ValueError(f"AutoDecoder: shape indices must be whole numbers in 0..{self.num_shapes - 1}, got values "
+                             f"in {float(column.min()):g}..{float(column.max()):g}"
+                             f"{' with fractions' if bool((column != index).any()) else ''}: label them with label_samples")
         return index, samples[:, 1:]
 
     def forward(self, samples: torch.Tensor) -> torch.Tensor:
@@ -97,6 +106,9 @@ class LatentField(nn.Module):
 
     def __init__(self, decoder: SdfDecoder, code: torch.Tensor):
         super().__init__()
+        if not isinstance(decoder, SdfDecoder):
+            raise ValueError(f"LatentField: decoder must be an SdfDecoder, got {type(decoder).__name__}")
+        check_tensor(code, "LatentField: code", f"[{decoder.latent_size}]")
         if code.shape != (decoder.latent_size,):
             raise ValueError(f"LatentField: code must be [{decoder.latent_size}], got {list(code.shape)}")
         self.decoder = decoder
@@ -109,6 +121,12 @@ class LatentField(nn.Module):
 
 def label_samples(points: list[torch.Tensor]) -> torch.Tensor:
     """Each shape's points ``[N_i, dim]`` prefixed with its index i → one tensor ``[Σ N_i, 1 + dim]``."""
+    if isinstance(points, torch.Tensor) or not isinstance(points, (list, tuple)) or not points:
+        raise ValueError(f"label_samples: points must be a non-empty list of point tensors [N_i, dim], one per shape, "
+                         f"got {type(points).__name__}")
+    for i, p in enumerate(points):
+        check_points(p, f"label_samples: points[{i}]", points[0].shape[1] if isinstance(points[0], torch.Tensor) else None,
+                     empty=True)
     return torch.cat([torch.cat([torch.full((len(p), 1), float(i)), p], dim=1) for i, p in enumerate(points)])
 
 
@@ -124,6 +142,10 @@ class AutoDecoderLoss:
 
     delta: float = 0.1
     code_reg: float = 1e-4
+
+    def __post_init__(self) -> None:
+        check_positive_number("AutoDecoderLoss: delta", self.delta)
+        check_number("AutoDecoderLoss: code_reg", self.code_reg, 0.0)
 
     def __call__(self, model: AutoDecoder, samples: torch.Tensor, sdf: torch.Tensor) -> torch.Tensor:
         index, points = model.split(samples)
@@ -141,7 +163,11 @@ def reconstruct(decoder: SdfDecoder, points: torch.Tensor, sdf: torch.Tensor, st
     """
     steps = check_positive_int("reconstruct: steps", steps)
     check_positive_number("reconstruct: lr", lr)
-    check_coords(points, decoder.dim, "reconstruct: points")
+    check_positive_number("reconstruct: init_std", init_std), check_positive_number("reconstruct: delta", delta)
+    check_number("reconstruct: code_reg", code_reg, 0.0)
+    if not isinstance(decoder, SdfDecoder):
+        raise ValueError(f"reconstruct: decoder must be an SdfDecoder (e.g. model.decoder), got {type(decoder).__name__}")
+    check_points(points, "reconstruct: points", decoder.dim), check_points(sdf, "reconstruct: sdf", 1)
     if sdf.shape != (len(points), 1):
         raise ValueError(f"reconstruct: sdf must be [N, 1] for N = {len(points)} points, got {list(sdf.shape)}")
     device = next(decoder.parameters()).device

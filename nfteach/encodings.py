@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 from torch import nn
 
 from nfteach import seeding
-from nfteach._checks import check_coords, check_finite, check_positive_int, check_positive_number
+from nfteach._checks import (check_coords, check_count_memory, check_finite, check_positive_int, check_positive_number,
+                             check_vector)
+
+
+MAX_OCTAVES = 126
+"""The most octaves a float32 frequency π·2^(L−1) can hold."""
 
 
 class PositionalEncoding(nn.Module):
@@ -22,14 +28,17 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, in_features: int, num_frequencies: int, include_input: bool = True):
         super().__init__()
-        self.in_features = check_positive_int("in_features", in_features)
-        self.num_frequencies = check_positive_int("num_frequencies", num_frequencies, allow_zero=True)
+        self.in_features = check_positive_int("PositionalEncoding: in_features", in_features)
+        self.num_frequencies = check_positive_int("PositionalEncoding: num_frequencies", num_frequencies, allow_zero=True)
+        if num_frequencies > MAX_OCTAVES:
+            raise ValueError(f"PositionalEncoding: num_frequencies must be at most {MAX_OCTAVES} (π·2^(L−1) overflows "
+                             f"float32 beyond), got {num_frequencies}")
         self.include_input = include_input
         self.register_buffer("frequencies", math.pi * 2.0 ** torch.arange(num_frequencies, dtype=torch.float32))
         self.out_features = in_features * (int(include_input) + 2 * num_frequencies)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        check_coords(coords, self.in_features, type(self).__name__)
+        check_coords(coords, self.in_features, type(self).__name__, device=self.frequencies.device)
         angles = coords[:, None, :] * self.frequencies[None, :, None]  # [N, L, in]
         waves = torch.stack([torch.sin(angles), torch.cos(angles)], dim=2)  # [N, L, 2, in]
         parts = [coords] if self.include_input else []
@@ -48,10 +57,11 @@ class FourierFeatures(nn.Module):
 
     def __init__(self, in_features: int, mapping_size: int, scale: float, seed: int | None = None):
         super().__init__()
-        check_positive_int("in_features", in_features)
-        check_positive_int("mapping_size", mapping_size)
-        if not 0 < scale < math.inf:
+        check_positive_int("FourierFeatures: in_features", in_features)
+        check_positive_int("FourierFeatures: mapping_size", mapping_size)
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not 0 < scale < math.inf:
             raise ValueError(f"FourierFeatures: scale must be > 0 and finite, got {scale!r}")
+        check_count_memory("FourierFeatures", f"B [{mapping_size}, {in_features}]", mapping_size * in_features)
         generator = seeding.generator(seed)
         self.register_buffer("B", scale * torch.randn(mapping_size, in_features, generator=generator))
         self.in_features = in_features
@@ -60,8 +70,8 @@ class FourierFeatures(nn.Module):
     @classmethod
     def from_matrix(cls, B: torch.Tensor) -> "FourierFeatures":
         """A mapping with a given frequency matrix B ``[mapping_size, in_features]``."""
-        B = torch.as_tensor(B, dtype=torch.float32)
-        if B.ndim != 2:
+        B = check_vector(B, "FourierFeatures.from_matrix: B", finite=False).reshape(torch.as_tensor(B).shape)
+        if B.ndim != 2 or B.numel() == 0:
             raise ValueError(f"FourierFeatures.from_matrix: B must be 2D [mapping_size, in_features], got {tuple(B.shape)}")
         check_finite("FourierFeatures.from_matrix: B", B)
         mapping = cls(B.shape[1], B.shape[0], scale=1.0)
@@ -71,18 +81,20 @@ class FourierFeatures(nn.Module):
     @classmethod
     def basic(cls, in_features: int) -> "FourierFeatures":
         """The paper's basic mapping, B = I: γ(v) = [cos 2πv, sin 2πv]."""
-        return cls.from_matrix(torch.eye(check_positive_int("in_features", in_features)))
+        return cls.from_matrix(torch.eye(check_positive_int("FourierFeatures.basic: in_features", in_features)))
 
     @classmethod
     def positional(cls, in_features: int, num_frequencies: int, scale: float) -> "FourierFeatures":
         """The paper's positional mapping: axis-aligned frequencies scale^(j/m), j = 0 … m−1, m = num_frequencies."""
-        check_positive_int("num_frequencies", num_frequencies)
+        check_positive_int("FourierFeatures.positional: in_features", in_features)
+        check_positive_int("FourierFeatures.positional: num_frequencies", num_frequencies)
         check_positive_number("FourierFeatures.positional: scale", scale)
+        check_count_memory("FourierFeatures.positional", "B", num_frequencies * in_features * in_features)
         frequencies = scale ** (torch.arange(num_frequencies, dtype=torch.float32) / num_frequencies)
         return cls.from_matrix(torch.kron(frequencies[:, None], torch.eye(in_features)))
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        check_coords(coords, self.in_features, type(self).__name__, self.B.dtype)
+        check_coords(coords, self.in_features, type(self).__name__, self.B.dtype, self.B.device)
         projected = 2 * math.pi * coords @ self.B.T  # [N, mapping_size]
         return torch.cat([torch.cos(projected), torch.sin(projected)], dim=1)  # [N, 2 * mapping_size]
 
@@ -104,7 +116,7 @@ def spatial_hash(vertices: torch.Tensor, log2_table_size: int) -> torch.Tensor:
     if not isinstance(vertices, torch.Tensor) or vertices.ndim != 2 or not 1 <= vertices.shape[1] <= len(HASH_PRIMES):
         got = list(vertices.shape) if isinstance(vertices, torch.Tensor) else type(vertices).__name__
         raise ValueError(f"spatial_hash: vertices must be an integer tensor [N, d] with 1 ≤ d ≤ 3, got {got}")
-    if vertices.is_floating_point():
+    if vertices.is_floating_point() or vertices.is_complex():
         raise ValueError(f"spatial_hash: vertices must hold integers (grid vertices), got dtype {vertices.dtype}")
     vertices = vertices.long()
     index = torch.zeros(len(vertices), dtype=torch.int64, device=vertices.device)
@@ -144,6 +156,8 @@ class HashGrid(nn.Module):
         self.levels = check_positive_int("HashGrid: levels", levels)
         self.features_per_level = check_positive_int("HashGrid: features_per_level", features_per_level)
         self.log2_table_size = check_positive_int("HashGrid: log2_table_size", log2_table_size)
+        if log2_table_size > 32:
+            raise ValueError(f"HashGrid: log2_table_size must be at most 32 (the official uint32 hash), got {log2_table_size}")
         check_positive_int("HashGrid: base_resolution", base_resolution)
         if check_positive_int("HashGrid: max_resolution", max_resolution) < base_resolution:
             raise ValueError(f"HashGrid: max_resolution ({max_resolution}) must be ≥ base_resolution ({base_resolution})")
@@ -151,6 +165,9 @@ class HashGrid(nn.Module):
         self.resolutions = [int(math.floor(base_resolution * self.growth**l + 1e-6)) for l in range(levels)]  # N_l
         table_size = 2**log2_table_size
         self.dense = [(n + 1) ** in_features <= table_size for n in self.resolutions]
+        rows = sum(min((n + 1) ** in_features, table_size) for n in self.resolutions)
+        check_count_memory("HashGrid", f"{levels} tables of up to 2^{log2_table_size} rows × {features_per_level}",
+                           rows * features_per_level)
         self.tables = nn.ParameterList(
             nn.Parameter(torch.empty((n + 1) ** in_features if dense else table_size, features_per_level).uniform_(-1e-4, 1e-4))
             for n, dense in zip(self.resolutions, self.dense)
@@ -166,7 +183,7 @@ class HashGrid(nn.Module):
         return spatial_hash(vertices, self.log2_table_size)  # [N]
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        check_coords(coords, self.in_features, type(self).__name__)
+        check_coords(coords, self.in_features, type(self).__name__, device=self.tables[0].device)
         unit = ((coords.clamp(-1.0, 1.0) + 1) / 2).to(self.tables[0].dtype)  # [N, d] in [0, 1]
         features = []
         for level, (n, table) in enumerate(zip(self.resolutions, self.tables)):

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nfteach._checks import check_coords, check_positive_number
+from nfteach._checks import check_coords, check_number, check_points, check_positive_number, check_tensor
 from nfteach.models import gradient
 
 
 def eikonal_residual(grad: torch.Tensor) -> torch.Tensor:
     """‖∇φ‖ − 1 per point: ``grad [N, d]`` → ``[N, 1]``; 0 everywhere for a true distance."""
+    check_tensor(grad, "eikonal_residual: grad", "[N, d]")
     if grad.ndim != 2:
         raise ValueError(f"eikonal_residual: grad must be [N, d] gradients, got shape {list(grad.shape)}")
     return grad.norm(dim=1, keepdim=True) - 1
@@ -29,8 +30,7 @@ def eikonal_residual(grad: torch.Tensor) -> torch.Tensor:
 
 def eikonal_loss(model: nn.Module, points: torch.Tensor) -> torch.Tensor:
     """mean |‖∇Φ(x)‖ − 1| over ``points [N, d]`` (SIREN's form of the term; IGR squares it). Trainable."""
-    if points.ndim != 2:
-        raise ValueError(f"eikonal_loss: points must be [N, d], got shape {list(points.shape)}")
+    check_points(points, "eikonal_loss: points")
     return eikonal_residual(gradient(model, points, create_graph=True)).abs().mean()
 
 
@@ -47,10 +47,11 @@ def siren_sdf_terms(model: nn.Module, surface: torch.Tensor, normals: torch.Tens
     zero level set away from where no surface is; at all points |‖∇Φ‖ − 1|. As in the official code each
     term is a mean over ALL N + M points, with zeros where it does not apply.
     """
+    check_points(surface, "siren_sdf_terms: surface"), check_points(normals, "siren_sdf_terms: normals")
     if surface.shape != normals.shape:
         raise ValueError(f"siren_sdf_terms: one normal per surface point expected, got surface "
                          f"{list(surface.shape)} and normals {list(normals.shape)}")
-    check_coords(off_surface, surface.shape[1], "siren_sdf_terms: off_surface")
+    check_coords(off_surface, surface.shape[1], "siren_sdf_terms", name="off_surface")
     points = torch.cat([surface, off_surface])  # [N + M, d]
     on = torch.zeros(len(points), 1, dtype=torch.bool, device=points.device)
     on[: len(surface)] = True
@@ -85,6 +86,8 @@ class SirenSdfLoss:
         unknown = set(self.weights) - set(SIREN_SDF_WEIGHTS)
         if unknown:
             raise ValueError(f"SirenSdfLoss: weights may name {sorted(SIREN_SDF_WEIGHTS)}, got {sorted(unknown)}")
+        for name, weight in self.weights.items():
+            check_number(f"SirenSdfLoss: weights[{name!r}]", weight, 0.0)
         check_positive_number("SirenSdfLoss: bound", self.bound)
 
     def __call__(self, model: nn.Module, surface: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
@@ -98,6 +101,9 @@ def clamped_l1(pred: torch.Tensor, target: torch.Tensor, delta: float = 0.1) -> 
 
     Clamping spends the network's capacity near the surface: beyond δ only the sign is asked for.
     """
+    check_tensor(pred, "clamped_l1: pred", "[N, 1]"), check_tensor(target, "clamped_l1: target", "[N, 1]")
+    if pred.numel() == 0:
+        raise ValueError(f"clamped_l1: pred and target must hold at least one value, got shape {list(pred.shape)}")
     if pred.shape != target.shape:
         raise ValueError(f"clamped_l1: pred and target must have the same shape, got {list(pred.shape)} "
                          f"and {list(target.shape)}")

@@ -16,10 +16,11 @@ import trimesh
 from skimage import measure
 
 from nfteach import seeding
-from nfteach._checks import check_positive_int, check_positive_number
+from nfteach._checks import check_memory, check_number, check_positive_int, check_positive_number, check_tensor, check_vector
 from nfteach.shapes import Field, Shape
 
-MAX_GRID_BYTES = 2**30  # a float32 grid larger than 1 GiB is refused
+MAX_GRID_BYTES = 2**30  # a float32 grid larger than 1 GiB is refused, and a mesh that would take as much to build
+MESH_BYTES_PER_FACE = 100  # trimesh's working copies while it builds and merges a mesh, a generous estimate
 
 
 def field_device(field) -> torch.device:
@@ -34,6 +35,12 @@ def evaluate(field: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor
 
     A field must return ``[chunk, 1]`` for ``[chunk, d]`` points and no NaN; otherwise a ValueError says so.
     """
+    if not callable(field):
+        raise ValueError(f"{where}: field must be callable, points [N, d] → values [N, 1], got {type(field).__name__}")
+    check_tensor(points, f"{where}: points", "[N, d]")
+    if points.ndim != 2 or not points.is_floating_point():
+        raise ValueError(f"{where}: points must be a real floating tensor [N, d], got {list(points.shape)} of {points.dtype}")
+    check_positive_int(f"{where}: chunk", chunk)
     device, values = field_device(field), []
     with torch.no_grad():
         for start in range(0, len(points), chunk):
@@ -53,16 +60,21 @@ def evaluate(field: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor
     return values
 
 
-def _bounds(bounds) -> tuple[np.ndarray, np.ndarray]:
-    low, high = (np.broadcast_to(np.asarray(b, dtype=np.float64), (3,)) for b in bounds)
-    if not (high > low).all():
-        raise ValueError(f"marching_cubes: bounds must be (low, high) with high > low, got {bounds!r}")
+def _bounds(bounds, where: str = "marching_cubes") -> tuple[np.ndarray, np.ndarray]:
+    try:
+        low, high = (np.broadcast_to(np.asarray(b, dtype=np.float64), (3,)) for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: bounds must be (low, high), each a number or 3 numbers, got {bounds!r}") from None
+    if not (np.isfinite(low).all() and np.isfinite(high).all() and (high > low).all()):
+        raise ValueError(f"{where}: bounds must be (low, high) with high > low, got {bounds!r}")
     return low, high
 
 
 def grid_points(resolution: int, bounds=(-1.0, 1.0)) -> torch.Tensor:
     """The ``resolution³`` grid vertices spanning ``bounds`` (ij order: x slowest) → ``[resolution³, 3]``."""
-    low, high = _bounds(bounds)
+    check_positive_int("grid_points: resolution", resolution)
+    check_memory("grid_points", f"a {resolution}³ grid of points", 2 * 3 * 4 * resolution**3)
+    low, high = _bounds(bounds, "grid_points")
     axes = [torch.linspace(float(lo), float(hi), resolution) for lo, hi in zip(low, high)]
     return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, 3)
 
@@ -83,6 +95,7 @@ def marching_cubes(field: Callable[[torch.Tensor], torch.Tensor], resolution: in
     if grid_bytes > MAX_GRID_BYTES:
         raise MemoryError(f"marching_cubes: resolution {resolution} needs a {resolution}³ float32 grid of "
                           f"{grid_bytes / 2**30:.1f} GiB (more than {MAX_GRID_BYTES / 2**30:.0f} GiB); use ≤ 512")
+    check_number("marching_cubes: level", level)
     low, high = _bounds(bounds)
     volume = evaluate(field, grid_points(resolution, (low, high)), chunk, "marching_cubes")
     volume = volume.reshape(resolution, resolution, resolution).numpy()
@@ -97,10 +110,16 @@ def marching_cubes(field: Callable[[torch.Tensor], torch.Tensor], resolution: in
     return trimesh.Trimesh(verts + low, faces, process=True)
 
 
+def require_mesh(mesh: trimesh.Trimesh, where: str) -> None:
+    """Raise a ValueError unless ``mesh`` is a trimesh.Trimesh with at least one face."""
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        got = "an empty mesh" if isinstance(mesh, trimesh.Trimesh) else type(mesh).__name__
+        raise ValueError(f"{where}: mesh must be a trimesh.Trimesh with faces, got {got}")
+
+
 def require_watertight(mesh: trimesh.Trimesh, where: str) -> None:
     """Raise a ValueError unless the mesh is closed (needed to tell inside from outside)."""
-    if not isinstance(mesh, trimesh.Trimesh):
-        raise ValueError(f"{where}: mesh must be a trimesh.Trimesh, got {type(mesh).__name__}")
+    require_mesh(mesh, where)
     if not mesh.is_watertight:
         raise ValueError(f"{where}: the mesh is not watertight ({len(mesh.faces)} faces, Euler number "
                          f"{mesh.euler_number}), so inside and outside are undefined; try "
@@ -131,21 +150,42 @@ def contains(mesh: trimesh.Trimesh) -> Field:
 def surface_samples(mesh: trimesh.Trimesh, n: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points uniform by area on the mesh and their face normals, both ``[n, 3]`` (numpy)."""
     n = check_positive_int("surface_samples: n", n)
+    require_mesh(mesh, "surface_samples")
+    check_memory("surface_samples", f"n={n} samples", 8 * 3 * 4 * n)
     points, faces = trimesh.sample.sample_surface(mesh, n, seed=seeding.resolve(seed))
     return np.asarray(points), mesh.face_normals[faces]
 
 
 def sphere_mesh(radius: float, subdivisions: int = 4) -> trimesh.Trimesh:
-    """An icosphere centred at 0 (twin of ``shapes.sphere(radius)``)."""
-    return trimesh.creation.icosphere(subdivisions=subdivisions, radius=check_positive_number("sphere_mesh", radius))
+    """An icosphere centred at 0 (twin of ``shapes.sphere(radius)``): 20 · 4^subdivisions faces."""
+    radius = check_positive_number("sphere_mesh: radius", radius)
+    subdivisions = check_positive_int("sphere_mesh: subdivisions", subdivisions, allow_zero=True)
+    _check_mesh_size("sphere_mesh", f"subdivisions={subdivisions}", 20 * 4**subdivisions)
+    return trimesh.creation.icosphere(subdivisions=subdivisions, radius=radius)
+
+
+def _check_mesh_size(where: str, what: str, faces: int) -> None:
+    """Refuse a mesh whose building would need more than :data:`MAX_GRID_BYTES` (MESH_BYTES_PER_FACE a face)."""
+    nbytes = MESH_BYTES_PER_FACE * faces
+    if nbytes > MAX_GRID_BYTES:
+        raise MemoryError(f"{where}: {what} means {faces:,} faces, about {nbytes / 2**30:.1f} GiB to build (more "
+                          f"than {MAX_GRID_BYTES / 2**30:.0f} GiB, and minutes of work): ask for fewer")
+    check_memory(where, f"{what} ({faces:,} faces)", nbytes)
 
 
 def box_mesh(half_sizes: Sequence[float]) -> trimesh.Trimesh:
     """An axis-aligned box centred at 0 (twin of ``shapes.box(half_sizes)``)."""
+    half = check_vector(half_sizes, "box_mesh: half_sizes", 3)
+    if not (half > 0).all():
+        raise ValueError(f"box_mesh: half_sizes must be 3 positive numbers, got {half.tolist()}")
     return trimesh.creation.box(extents=2 * np.asarray(half_sizes, dtype=np.float64))
 
 
 def torus_mesh(major_radius: float, minor_radius: float, sections: int = 64) -> trimesh.Trimesh:
     """A torus around the y axis (twin of ``shapes.torus``; trimesh builds it around z, so it is turned)."""
+    check_positive_number("torus_mesh: major_radius", major_radius), check_positive_number("torus_mesh: minor_radius", minor_radius)
+    if check_positive_int("torus_mesh: sections", sections) < 6:
+        raise ValueError(f"torus_mesh: sections must be at least 6 (3 around the tube), got {sections}")
+    _check_mesh_size("torus_mesh", f"sections={sections}", sections * (sections // 2) * 2)
     mesh = trimesh.creation.torus(major_radius, minor_radius, major_sections=sections, minor_sections=sections // 2)
     return mesh.apply_transform(trimesh.transformations.rotation_matrix(-np.pi / 2, [1, 0, 0]))

@@ -11,7 +11,8 @@ import torch
 from scipy.spatial import cKDTree
 
 from nfteach import seeding
-from nfteach._checks import check_positive_int, check_positive_number
+from nfteach._checks import (check_count_memory, check_number, check_points, check_positive_int, check_positive_number,
+                             check_real, check_tensor)
 
 
 def psnr(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> float:
@@ -23,15 +24,22 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> f
     for name, value in (("pred", pred), ("target", target)):
         if not isinstance(value, torch.Tensor):
             raise ValueError(f"psnr: {name} must be a torch.Tensor, got {type(value).__name__}")
+        if value.is_complex():
+            raise ValueError(f"psnr: {name} must be real, got dtype {value.dtype}: take .real or .abs() first")
     if pred.shape != target.shape:
         raise ValueError(f"psnr: pred and target must have the same shape, got {list(pred.shape)} and {list(target.shape)}")
+    if pred.numel() == 0:
+        raise ValueError(f"psnr: pred and target must hold at least one value, got shape {list(pred.shape)}")
     check_positive_number("psnr: data_range", data_range)
     mse = torch.mean((pred.detach().double().cpu() - target.detach().double().cpu()) ** 2).item()
+    if not math.isfinite(mse):
+        raise ValueError(f"psnr: pred and target must be finite numbers, got an MSE of {mse}: look for NaN or inf in them")
     return psnr_from_mse(mse, data_range)
 
 
 def psnr_from_mse(mse: float, data_range: float = 1.0) -> float:
     """PSNR in dB of a mean squared error."""
+    check_number("psnr_from_mse: mse", mse, 0.0)
     return math.inf if mse == 0 else 10 * math.log10(data_range**2 / mse)
 
 
@@ -47,8 +55,16 @@ def _as_numpy(values, name: str, where: str, columns: int | None = None) -> np.n
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().numpy()
     array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{where}: {name} must hold real numbers, got {array.dtype} values"
+                         f"{': take .real or abs() first' if array.dtype.kind == 'c' else ''}")
     if columns is not None and (array.ndim != 2 or array.shape[1] != columns or len(array) == 0):
         raise ValueError(f"{where}: {name} must be a non-empty array [N, {columns}], got shape {list(array.shape)}")
+    if array.size == 0:
+        raise ValueError(f"{where}: {name} must be a non-empty array, got shape {list(array.shape)}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{where}: {name} must be finite, got {np.count_nonzero(~np.isfinite(array))} NaN or "
+                         f"infinite value(s) of {array.size}")
     return array.astype(np.float64) if columns is not None else array
 
 
@@ -58,6 +74,7 @@ def iou(pred_occupancy, true_occupancy, threshold: float = 0.5) -> float:
     Inputs ``[N]`` or ``[N, 1]``, booleans or values (occupied where ≥ ``threshold``; pass ``logits > 0``
     for logits). ONet evaluates on 100k points uniform in a box of side 1.1. Two empty shapes give 1.
     """
+    check_number("iou: threshold", threshold)
     pred, true = (_as_numpy(v, n, "iou").reshape(-1) for v, n in ((pred_occupancy, "pred"), (true_occupancy, "true")))
     if pred.shape != true.shape:
         raise ValueError(f"iou: pred and true must hold one value per point, got {pred.size} and {true.size} values")
@@ -102,6 +119,10 @@ def normal_consistency(points_a, normals_a, points_b, normals_b) -> float:
     nb = _as_numpy(normals_b, "normals_b", where, 3)
     if len(na) != len(pa) or len(nb) != len(pb):
         raise ValueError(f"{where}: one normal per point expected, got {len(na)} for {len(pa)} and {len(nb)} for {len(pb)}")
+    for name, normals in (("normals_a", na), ("normals_b", nb)):
+        if (np.linalg.norm(normals, axis=1) == 0).any():
+            raise ValueError(f"{where}: {name} must be non-zero vectors, got {int((np.linalg.norm(normals, axis=1) == 0).sum())} "
+                             "of length 0: drop those points or give them a direction")
     na = na / np.linalg.norm(na, axis=1, keepdims=True).clip(1e-12)
     nb = nb / np.linalg.norm(nb, axis=1, keepdims=True).clip(1e-12)
     to_b, to_a = _nearest(pa, pb)[1], _nearest(pb, pa)[1]
@@ -115,11 +136,13 @@ def normal_consistency(points_a, normals_a, points_b, normals_b) -> float:
 # structure). Images are [H, W] or [H, W, C] tensors in [0, 1].
 
 
-def _as_image(image: torch.Tensor, where: str) -> torch.Tensor:
+def _as_image(image: torch.Tensor, where: str, name: str = "image") -> torch.Tensor:
     """[H, W] or [H, W, C] → [1, C, H, W] (differentiable)."""
-    if not isinstance(image, torch.Tensor) or image.ndim not in (2, 3):
-        got = list(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
-        raise ValueError(f"{where}: an image must be a tensor [H, W] or [H, W, C], got {got}")
+    check_tensor(image, f"{where}: {name}", "[H, W] or [H, W, C]")
+    if image.ndim not in (2, 3):
+        raise ValueError(f"{where}: {name} must be a tensor [H, W] or [H, W, C], got {list(image.shape)}")
+    if image.is_complex():
+        raise ValueError(f"{where}: {name} must be real, got dtype {image.dtype}: take .real or .abs() first")
     image = image if image.ndim == 3 else image[..., None]
     return image.permute(2, 0, 1)[None].float()
 
@@ -130,6 +153,7 @@ def patches(image: torch.Tensor, size: int = 7, count: int = 1024, seed: int | N
     check_positive_int("patches: size", size)
     check_positive_int("patches: count", count)
     x = _as_image(image, "patches")
+    check_count_memory("patches", f"count={count} patches of {size}² × {x.shape[1]}", 2 * count * size * size * x.shape[1])
     if min(x.shape[-2:]) < size:
         raise ValueError(f"patches: the image {list(x.shape[-2:])} is smaller than a {size}×{size} patch")
     columns = torch.nn.functional.unfold(x, size)[0]  # [C·size², positions]
@@ -142,8 +166,11 @@ def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int = 64, 
     project both onto ``projections`` random unit directions, sort, and compare quantiles:
     SW = sqrt(mean_θ mean_i (sort(a·θ)_i − sort(b·θ)_i)²). With N ≠ M, b's quantiles are read at a's ranks.
     Same cloud → 0. Differentiable in both (the sort's gradient flows back to the points)."""
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+    check_points(a, "sliced_wasserstein: a"), check_points(b, "sliced_wasserstein: b")
+    if a.shape[1] != b.shape[1]:
         raise ValueError(f"sliced_wasserstein: expected [N, D] and [M, D], got {list(a.shape)} and {list(b.shape)}")
+    check_count_memory("sliced_wasserstein", f"projections={projections} of {len(a)} + {len(b)} points",
+                       2 * (len(a) + len(b) + a.shape[1]) * check_positive_int("sliced_wasserstein: projections", projections))
     generator = seeding.generator(seed)
     theta = torch.randn(a.shape[1], check_positive_int("sliced_wasserstein: projections", projections),
                         generator=generator).to(a)
@@ -161,9 +188,14 @@ def patch_swd(texture: torch.Tensor, exemplar: torch.Tensor, size: int = 7, scal
     each with :func:`sliced_wasserstein`; the mean over scales. In intensity units: 0 = the same patch
     distribution. A texture against itself scores exactly 0 (same seed, same positions). Differentiable
     (a loss as well as a metric): call ``float()`` on it to report."""
-    x, y = _as_image(texture, "patch_swd"), _as_image(exemplar, "patch_swd").to(texture.device)
+    x, y = _as_image(texture, "patch_swd", "texture"), _as_image(exemplar, "patch_swd", "exemplar").to(texture.device)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"patch_swd: texture and exemplar need the same channels, got {x.shape[1]} and {y.shape[1]}")
+    check_positive_int("patch_swd: size", size), check_positive_int("patch_swd: scales", scales)
+    smallest = min(*x.shape[-2:], *y.shape[-2:])
+    if smallest >> (scales - 1) < size:
+        raise ValueError(f"patch_swd: the smaller image side {smallest} halved {scales - 1} times is below a "
+                         f"{size}×{size} patch: ask for fewer scales or a smaller size")
     total = 0.0
     seed = seeding.resolve(seed)
     for octave in range(check_positive_int("patch_swd: scales", scales)):
@@ -180,6 +212,7 @@ def repetition_score(image: torch.Tensor, min_shift: int = 8) -> float:
 
     1 = the image repeats itself exactly at some shift (a tiled exemplar scores ≈ 1); white noise ≈ 0. A natural
     texture scores its own level (periodic ones such as brick score high): compare with a crop of the real texture."""
+    check_positive_int("repetition_score: min_shift", min_shift)
     x = _as_image(image, "repetition_score")[0].mean(0).detach().double().cpu()
     height, width = x.shape
     if min_shift >= min(height, width) // 2:
@@ -204,6 +237,7 @@ def slice_diversity(slices: torch.Tensor) -> float:
     if not isinstance(slices, torch.Tensor) or slices.ndim not in (3, 4) or len(slices) < 2:
         got = list(slices.shape) if isinstance(slices, torch.Tensor) else type(slices).__name__
         raise ValueError(f"slice_diversity: expected at least 2 slices [S, H, W(, C)], got {got}")
+    check_real(slices, "slice_diversity: slices")
     flat = slices.detach().double().reshape(len(slices), -1)
     distance = torch.cdist(flat, flat) / math.sqrt(flat.shape[1])  # RMS difference of each pair
     pairs = len(flat) * (len(flat) - 1)
@@ -223,26 +257,34 @@ def jacobian_singular_values(jacobian: torch.Tensor) -> torch.Tensor:
     if not isinstance(jacobian, torch.Tensor) or jacobian.ndim != 3 or jacobian.shape[1:] != (3, 2):
         got = list(jacobian.shape) if isinstance(jacobian, torch.Tensor) else type(jacobian).__name__
         raise ValueError(f"jacobian_singular_values: expected Jacobians [N, 3, 2], got {got}")
+    check_real(jacobian, "jacobian_singular_values: jacobian")
     return torch.linalg.svdvals(jacobian.detach().double())
 
 
 def angle_distortion(singular_values: torch.Tensor) -> float:
     """Mean σ1/σ2 over the samples: 1 = conformal; large = stretched in one direction (inf where σ2 = 0)."""
+    _check_singular_values(singular_values, "angle_distortion")
     return float((singular_values[:, 0] / singular_values[:, 1]).mean())
 
 
 def area_distortion(singular_values: torch.Tensor) -> float:
     """Mean of max(a/ā, ā/a) with a = σ1σ2 the local area scale and ā its mean: 1 = equiareal (up to a global
     scale); 2 = a typical sample is stretched or shrunk by 2× in area relative to the average."""
+    _check_singular_values(singular_values, "area_distortion")
     area = singular_values[:, 0] * singular_values[:, 1]
     ratio = area / area.mean()
     return float(torch.maximum(ratio, 1 / ratio.clamp(min=1e-12)).mean())
+
+
+def _check_singular_values(values, where: str) -> None:
+    check_points(values, f"{where}: singular_values", 2)
 
 
 def grid_triangles(resolution: int) -> torch.Tensor:
     """The two triangles of each cell of a ``resolution``² vertex grid, counter-clockwise in (u, v) → vertex
     indices ``[2 (resolution − 1)², 3]``. Vertex ``row · resolution + column`` sits at u = column, v = row."""
     r = check_positive_int("grid_triangles: resolution", resolution)
+    check_count_memory("grid_triangles", f"resolution {r}: {2 * (r - 1) ** 2:,} triangles", 4 * 3 * r * r, 8)
     index = torch.arange(r * r).reshape(r, r)
     a, b, c, d = index[:-1, :-1], index[:-1, 1:], index[1:, :-1], index[1:, 1:]
     return torch.cat([torch.stack([a, b, d], -1).reshape(-1, 3), torch.stack([a, d, c], -1).reshape(-1, 3)])
@@ -252,7 +294,9 @@ def triangle_jacobians(uv: torch.Tensor, points: torch.Tensor, triangles: torch.
     """The Jacobian of the piecewise-linear map uv → points on each triangle: J = [p_b − p_a, p_c − p_a] ·
     [uv_b − uv_a, uv_c − uv_a]⁻¹. ``uv [V, 2]``, ``points [V, 3]``, ``triangles [T, 3]`` → ``[T, 3, 2]``
     (differentiable in the points: the distortion of a mapped grid, without autograd through the network)."""
-    if uv.shape[1:] != (2,) or points.shape[1:] != (3,) or len(uv) != len(points):
+    check_points(uv, "triangle_jacobians: uv", 2), check_points(points, "triangle_jacobians: points", 3)
+    _check_triangles(triangles, len(points), "triangle_jacobians")
+    if len(uv) != len(points):
         raise ValueError(f"triangle_jacobians: expected uv [V, 2] and points [V, 3], got {list(uv.shape)} and "
                          f"{list(points.shape)}")
     corners_uv, corners = uv[triangles].to(points), points[triangles]  # [T, 3, 2], [T, 3, 3]
@@ -261,11 +305,28 @@ def triangle_jacobians(uv: torch.Tensor, points: torch.Tensor, triangles: torch.
     return edges @ torch.linalg.inv(edges_uv)
 
 
+def _check_triangles(triangles, vertices: int, where: str) -> None:
+    """Vertex indices ``[T, 3]`` (T ≥ 1) into ``vertices`` vertices."""
+    check_tensor(triangles, f"{where}: triangles", "[T, 3] of vertex indices")
+    if triangles.ndim != 2 or triangles.shape[1] != 3 or len(triangles) == 0:
+        raise ValueError(f"{where}: triangles must be [T, 3] with T ≥ 1, got {list(triangles.shape)}")
+    if triangles.is_floating_point() or triangles.is_complex() or triangles.dtype == torch.bool:
+        raise ValueError(f"{where}: triangles must hold integer vertex indices, got dtype {triangles.dtype}")
+    if int(triangles.min()) < 0 or int(triangles.max()) >= vertices:
+        raise ValueError(f"{where}: triangles must index the {vertices} vertices (0..{vertices - 1}), got "
+                         f"{int(triangles.min())}..{int(triangles.max())}")
+
+
 def flipped_fraction(vertices: torch.Tensor, triangles: torch.Tensor, normals: torch.Tensor) -> float:
     """Fraction of triangles whose normal (b − a) × (c − a) points against the surface normal at their centroid,
     counted against the map's majority orientation (a map may reverse orientation everywhere; that is no fold).
     ``vertices [V, 3]``, ``triangles [T, 3]``, ``normals [T, 3]`` (e.g. ∇SDF at the centroids). Degenerate
     triangles (zero area) count as neither. 0 = no folds; ≈ 0.5 = a random map."""
+    check_points(vertices, "flipped_fraction: vertices", 3)
+    _check_triangles(triangles, len(vertices), "flipped_fraction")
+    if check_points(normals, "flipped_fraction: normals", 3).shape != triangles.shape:
+        raise ValueError(f"flipped_fraction: normals must be [T, 3], one per triangle, got {list(normals.shape)} for "
+                         f"{len(triangles)} triangles")
     a, b, c = (vertices[triangles[:, i]].detach().double() for i in range(3))
     sign = torch.sign((torch.cross(b - a, c - a, dim=-1) * normals.detach().double()).sum(-1))
     majority = 1.0 if (sign > 0).sum() >= (sign < 0).sum() else -1.0
@@ -290,7 +351,10 @@ def level_set_drift(field, paths: torch.Tensor, times: torch.Tensor) -> float:
     """Mean |f(x(t), t)| along transported paths ``[T, N, d]`` at ``times [T]``: 0 = every point stays on its
     shape's surface the whole way (for an SDF field, in distance units). ``field`` maps ``[N, d + 1]`` (x, t)
     to ``[N, 1]``."""
-    if paths.ndim != 3 or len(times) != len(paths):
+    check_tensor(paths, "level_set_drift: paths", "[T, N, d]"), check_tensor(times, "level_set_drift: times", "[T]")
+    if not callable(field):
+        raise ValueError(f"level_set_drift: field must be callable [N, d + 1] → [N, 1], got {type(field).__name__}")
+    if paths.ndim != 3 or len(times) != len(paths) or paths.numel() == 0:
         raise ValueError(f"level_set_drift: expected paths [T, N, d] and times [T], got {list(paths.shape)} and "
                          f"{list(times.shape)}")
     with torch.no_grad():
@@ -311,8 +375,10 @@ def which_primitives_matter(values: torch.Tensor, compose, tolerance: float = 0.
     """Primitive k matters if removing it flips the occupancy (SDF ≤ 0) of more than ``tolerance`` of the points.
     ``values [N, K]``: each primitive's SDF at N points (e.g. uniform in the box); ``compose`` maps ``[N, K']`` →
     ``[N]`` (e.g. a smooth min over K'). Returns ``[K]`` booleans."""
-    if values.ndim != 2:
-        raise ValueError(f"primitives_that_matter: values must be [N, K], got {list(values.shape)}")
+    check_points(values, "primitives_that_matter: values")
+    if not callable(compose):
+        raise ValueError(f"primitives_that_matter: compose must be callable [N, K] → [N], got {type(compose).__name__}")
+    check_number("primitives_that_matter: tolerance", tolerance, 0.0, 1.0)
     matters = torch.zeros(values.shape[1], dtype=torch.bool)
     with torch.no_grad():
         inside = compose(values) <= 0

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from nfteach import seeding
-from nfteach._checks import check_coords, check_memory, check_positive_int, check_positive_number
+from nfteach._checks import check_coords, check_memory, check_points, check_positive_int, check_positive_number
 
 class _Shaped(nn.Module):
     """An activation with one shape parameter ``a`` (a width or an inverse width), as in Ramasinghe & Lucey (2022).
@@ -130,6 +130,8 @@ class MLP(nn.Module):
         check_positive_int("MLP: hidden_features", hidden_features)
         check_positive_int("MLP: hidden_layers", hidden_layers, allow_zero=True)
         check_positive_int("MLP: out_features", out_features)
+        if encoding is not None and not isinstance(encoding, nn.Module):
+            raise ValueError(f"MLP: encoding must be an nn.Module (e.g. FourierFeatures) or None, got {type(encoding).__name__}")
         if encoding is not None and getattr(encoding, "in_features", in_features) != in_features:
             raise ValueError(f"MLP: encoding takes {encoding.in_features} input features, the MLP {in_features}")
         self.encoding = encoding if encoding is not None else nn.Identity()
@@ -146,7 +148,7 @@ class MLP(nn.Module):
                 _baseline_init(layer.weight, activation)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        check_coords(coords, self.in_features, "MLP", self.net[-2].weight.dtype)
+        check_coords(coords, self.in_features, "MLP", self.net[-2].weight.dtype, self.net[-2].weight.device)
         return self.net(self.encoding(coords))  # [N, out_features]
 
 
@@ -173,6 +175,7 @@ class SineLayer(nn.Module):
 
     def __init__(self, in_features: int, out_features: int, omega_0: float = 30.0, is_first: bool = False):
         super().__init__()
+        check_positive_int("SineLayer: in_features", in_features), check_positive_int("SineLayer: out_features", out_features)
         self.omega_0 = check_positive_number("SineLayer: omega_0", omega_0)
         self.is_first = is_first
         self.linear = nn.Linear(in_features, out_features)
@@ -225,12 +228,13 @@ class Siren(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        check_coords(coords, self.in_features, "Siren", self.net[0].linear.weight.dtype)
+        check_coords(coords, self.in_features, "Siren", self.net[0].linear.weight.dtype, self.net[0].linear.weight.device)
         return self.net(coords)  # [N, out_features]
 
 
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
+    _check_model(model, "count_parameters")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -239,6 +243,7 @@ def gradient(model: nn.Module, coords: torch.Tensor, create_graph: bool = False)
 
     ``create_graph=True`` keeps the graph so that a loss on the gradient can be trained (SIREN's Poisson fit).
     """
+    _check_model(model, "gradient"), check_points(coords, "gradient: coords", empty=True)
     coords = coords.detach().requires_grad_(True)
     values = model(coords)  # [N, 1]
     if values.ndim != 2 or values.shape[1] != 1:
@@ -252,10 +257,16 @@ def laplacian(model: nn.Module, coords: torch.Tensor) -> torch.Tensor:
 
     Zero almost everywhere for a ReLU network (piecewise linear); SIREN's derivatives are SIRENs again.
     """
+    _check_model(model, "laplacian"), check_points(coords, "laplacian: coords", empty=True)
     coords = coords.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(model(coords).sum(), coords, create_graph=True)  # [N, d]
     second = [torch.autograd.grad(grad[:, i].sum(), coords, retain_graph=True)[0][:, i] for i in range(coords.shape[1])]
     return torch.stack(second, dim=1).sum(dim=1, keepdim=True).detach()  # [N, 1]
+
+
+def _check_model(model, where: str) -> None:
+    if not callable(model):
+        raise ValueError(f"{where}: model must be a network or a callable field, got {type(model).__name__}")
 
 
 def layer_outputs(model: nn.Module, coords: torch.Tensor) -> list[torch.Tensor]:
@@ -265,6 +276,7 @@ def layer_outputs(model: nn.Module, coords: torch.Tensor) -> list[torch.Tensor]:
     """
     if not isinstance(getattr(model, "net", None), nn.Sequential):
         raise ValueError(f"layer_outputs: the model must keep its layers in an nn.Sequential `net`, got {type(model).__name__}")
+    check_points(coords, "layer_outputs: coords", empty=True)
     outputs, x = [], coords
     with torch.no_grad():
         for layer in model.net:
@@ -287,6 +299,7 @@ class LipschitzLinear(nn.Module):
     """
 
     def __init__(self, in_features: int, out_features: int):
+        check_positive_int("LipschitzLinear: in_features", in_features), check_positive_int("LipschitzLinear: out_features", out_features)
         super().__init__()
         self.linear = nn.Linear(in_features, out_features)
         nn.init.kaiming_normal_(self.linear.weight, nonlinearity="relu")  # std √(2 / in_features)
@@ -325,7 +338,8 @@ class LipschitzMLP(nn.Module):
         return torch.stack([layer.bound() for layer in self.layers]).prod()
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        check_coords(coords, self.in_features, "LipschitzMLP")
+        weight = self.layers[0].linear.weight
+        check_coords(coords, self.in_features, "LipschitzMLP", weight.dtype, weight.device)
         x = coords
         for layer in self.layers[:-1]:
             x = torch.relu(layer(x))  # [N, hidden]
@@ -350,11 +364,15 @@ class CPPN(nn.Module):
     def __init__(self, latent_size: int = 4, hidden_features: int = 32, hidden_layers: int = 4,
                  functions: Sequence[str] = ("tanh", "sin", "gaussian"), scale: float = 3.0, seed: int | None = None):
         super().__init__()
+        if isinstance(functions, str):
+            raise ValueError(f"CPPN: functions must be a list of names in {sorted(CPPN_FUNCTIONS)}, got the string {functions!r}")
         unknown = [name for name in functions if name not in CPPN_FUNCTIONS]
         if not functions or unknown:
             raise ValueError(f"CPPN: functions must be names in {sorted(CPPN_FUNCTIONS)}, got {list(functions)}")
         self.latent_size = check_positive_int("CPPN: latent_size", latent_size, allow_zero=True)
         check_positive_number("CPPN: scale", scale)
+        check_positive_int("CPPN: hidden_layers", hidden_layers, allow_zero=True)
+        _check_size("CPPN", [3 + latent_size] + [check_positive_int("CPPN: hidden_features", hidden_features)] * hidden_layers + [3])
         self.functions = [CPPN_FUNCTIONS[functions[i % len(functions)]] for i in range(hidden_layers)]
         generator = seeding.generator(seed)
         widths = [3 + latent_size] + [check_positive_int("CPPN: hidden_features", hidden_features)] * hidden_layers + [3]
@@ -365,7 +383,10 @@ class CPPN(nn.Module):
                 layer.bias.zero_()
 
     def forward(self, coords: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        check_coords(coords, 2, "CPPN")
+        check_coords(coords, 2, "CPPN", self.layers[0].weight.dtype, self.layers[0].weight.device)
+        if z is not None and not (isinstance(z, torch.Tensor) and z.is_floating_point()):
+            got = f"dtype {z.dtype}" if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"CPPN: z must be a floating torch.Tensor [{self.latent_size}], got {got}")
         z = torch.zeros(self.latent_size, device=coords.device) if z is None else z.to(coords.device)
         if z.shape != (self.latent_size,):
             raise ValueError(f"CPPN: z must have shape [{self.latent_size}], got {list(z.shape)}")

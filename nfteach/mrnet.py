@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nfteach._checks import check_coords, check_positive_int, check_positive_number
+from nfteach._checks import check_coords, check_positive_int, check_positive_number, check_real
 from nfteach.data import grid
 from nfteach.models import SineLayer, Siren
 from nfteach.train import History, fit
@@ -60,6 +60,7 @@ def _pyramid(build, image: torch.Tensor, levels: int, sigma: float, where: str) 
     if not isinstance(image, torch.Tensor) or image.ndim != 3:
         got = list(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
         raise ValueError(f"{where}: image must be a tensor [H, W, C], got {got}; add a channel axis with image[..., None]")
+    check_real(image, f"{where}: image")
     if min(image.shape[:2]) < 2 ** (levels - 1):
         raise ValueError(f"{where}: a {image.shape[0]}×{image.shape[1]} image halves at most "
                          f"{int(math.log2(min(image.shape[:2])))} times; ask for fewer than {levels} levels")
@@ -155,7 +156,8 @@ class MRNet(nn.Module):
         )
 
     def forward(self, coords: torch.Tensor, level: float | None = None) -> torch.Tensor:
-        check_coords(coords, self.in_features, "MRNet")
+        weight = self.stages[0].first.linear.weight
+        check_coords(coords, self.in_features, "MRNet", weight.dtype, weight.device)
         weights = lod_weights(len(self.stages) if level is None else level, len(self.stages))
         return self.weighted_sum(coords, weights)[0]
 
@@ -222,6 +224,9 @@ class _Residual(nn.Module):
 def level_samples(level: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A pyramid level ``[h, w, C]`` as training samples on its own grid: ``(coords [h·w, 2], values [h·w, C])``,
     with coordinates at the level's pixel centres in [−1, 1] (:func:`nfteach.data.grid`)."""
+    if not isinstance(level, torch.Tensor) or level.ndim != 3:
+        got = list(level.shape) if isinstance(level, torch.Tensor) else type(level).__name__
+        raise ValueError(f"level_samples: level must be a tensor [h, w, C], got {got}")
     height, width, channels = level.shape
     return grid(height, width), level.reshape(-1, channels)
 

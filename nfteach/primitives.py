@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from nfteach import seeding
-from nfteach._checks import check_coords, check_positive_int, check_positive_number
+from nfteach._checks import check_coords, check_memory, check_positive_int, check_positive_number
 
 
 class Spheres(nn.Module):
@@ -28,6 +28,7 @@ class Spheres(nn.Module):
     def __init__(self, count: int, extent: float = 0.6, radius: float = 0.15, seed: int | None = None):
         super().__init__()
         count = check_positive_int("Spheres: count", count)
+        check_memory("Spheres", f"count={count} spheres", 4 * 4 * 4 * count)
         generator = seeding.generator(seed)
         extent, radius = check_positive_number("Spheres: extent", extent), check_positive_number("Spheres: radius", radius)
         self.centres = nn.Parameter(extent * (2 * torch.rand(count, 3, generator=generator) - 1))  # [K, 3]
@@ -38,5 +39,5 @@ class Spheres(nn.Module):
         return nn.functional.softplus(self.rho)  # [K]
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
-        check_coords(points, 3, "Spheres")
+        check_coords(points, 3, "Spheres", self.centres.dtype, self.centres.device, name="points")
         return torch.cdist(points, self.centres) - self.radii  # [N, K]

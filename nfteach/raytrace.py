@@ -7,12 +7,13 @@ by φ: t ← t + φ(o + t·d) until |φ| < ε (a hit) or t > far (a miss). All r
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import torch
 
-from nfteach._checks import check_positive_int, check_positive_number
+from nfteach._checks import check_count_memory, check_finite, check_number, check_points, check_positive_int, check_positive_number, check_vector
 from nfteach.mesh import evaluate, field_device
 from nfteach.shapes import gradient
 
@@ -48,10 +49,19 @@ class Rendering:
 
 
 def _vec3(values, name: str) -> torch.Tensor:
-    v = torch.as_tensor(values, dtype=torch.float32).reshape(-1)
-    if v.numel() != 3 or not torch.isfinite(v).all():
-        raise ValueError(f"{name} must be 3 finite numbers, got {v.tolist()}")
-    return v
+    return check_vector(values, name, 3)
+
+
+def _resolution(resolution, where: str) -> tuple[int, int]:
+    """``resolution`` (one side or (height, width)) as positive (height, width), refused before allocating if the
+    rays would not fit in memory."""
+    if isinstance(resolution, numbers.Integral) and not isinstance(resolution, bool):
+        resolution = (resolution, resolution)
+    if not isinstance(resolution, (tuple, list)) or len(resolution) != 2:
+        raise ValueError(f"{where}: resolution must be one side or (height, width), got {resolution!r}")
+    height, width = (check_positive_int(f"{where}: {name}", side) for name, side in zip(("height", "width"), resolution))
+    check_count_memory(where, f"resolution {height}×{width} ({height * width:,} rays)", 16 * 3 * height * width)
+    return height, width
 
 
 def camera_rays(resolution: int | tuple[int, int], eye: Sequence[float] = (0.0, 0.6, 2.4),
@@ -61,10 +71,8 @@ def camera_rays(resolution: int | tuple[int, int], eye: Sequence[float] = (0.0, 
 
     ``fov`` is the vertical field of view in degrees; the camera looks from ``eye`` at ``target``, y up.
     """
-    height, width = (resolution, resolution) if isinstance(resolution, int) else resolution
-    check_positive_int("camera_rays: height", height), check_positive_int("camera_rays: width", width)
-    if not 0 < fov < 180:
-        raise ValueError(f"camera_rays: fov must be in (0, 180) degrees, got {fov!r}")
+    height, width = _resolution(resolution, "camera_rays")
+    check_number("camera_rays: fov (degrees)", fov, 0, 180, open_low=True, open_high=True)
     eye_, target_, up_ = _vec3(eye, "camera_rays: eye"), _vec3(target, "camera_rays: target"), _vec3(up, "camera_rays: up")
     forward = target_ - eye_
     if not forward.norm() > 0:
@@ -95,6 +103,10 @@ def sphere_trace(field: FieldFn, origins: torch.Tensor, directions: torch.Tensor
     """
     max_steps = check_positive_int("sphere_trace: max_steps", max_steps)
     check_positive_number("sphere_trace: eps", eps), check_positive_number("sphere_trace: far", far)
+    if not callable(field):
+        raise ValueError(f"sphere_trace: field must be callable, points [N, 3] → distances [N, 1], got {type(field).__name__}")
+    check_points(origins, "sphere_trace: origins", 3, empty=True), check_points(directions, "sphere_trace: directions", 3, empty=True)
+    check_finite("sphere_trace: origins", origins), check_finite("sphere_trace: directions", directions)
     if origins.shape != directions.shape or origins.ndim != 2 or origins.shape[1] != 3:
         raise ValueError(f"sphere_trace: origins and directions must both be [R, 3], got "
                          f"{list(origins.shape)} and {list(directions.shape)}")
@@ -126,9 +138,15 @@ def render(field: FieldFn, resolution: int | tuple[int, int] = 128, eye: Sequenc
     """
     if shading not in ("lambert", "normal"):
         raise ValueError(f"render: shading must be 'lambert' or 'normal', got {shading!r}")
+    _resolution(resolution, "render")
+    check_number("render: background", background, 0.0, 1.0)
+    to_light = _vec3(light, "render: light")
+    if shading == "lambert" and not to_light.norm() > 0:
+        raise ValueError("render: light must be a non-zero direction, got (0, 0, 0)")
     origins, directions = camera_rays(resolution, eye, target, fov)
+    evaluate(field, origins[:1], where="render")  # one point: a field of the wrong kind is named here, not deep inside
     trace = sphere_trace(field, origins, directions, max_steps, eps)
-    height, width = (resolution, resolution) if isinstance(resolution, int) else resolution
+    height, width = _resolution(resolution, "render")
     image = torch.full((height * width, 3), float(background))
     if trace.hit.any():
         normals = gradient(field, trace.points[trace.hit].to(field_device(field))).cpu()
@@ -136,7 +154,6 @@ def render(field: FieldFn, resolution: int | tuple[int, int] = 128, eye: Sequenc
         if shading == "normal":
             image[trace.hit] = (normals + 1) / 2
         else:
-            to_light = _vec3(light, "render: light")
             lambert = (normals @ (to_light / to_light.norm())).clamp(min=0)
             image[trace.hit] = (0.15 + 0.85 * lambert)[:, None].expand(-1, 3)
     return Rendering(image.reshape(height, width, 3), trace)

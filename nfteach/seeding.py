@@ -8,7 +8,9 @@ A function's ``seed=None`` means "the session seed"; an explicit ``seed`` is use
 
 from __future__ import annotations
 
+import numbers
 import os
+import sys
 
 import torch
 
@@ -39,8 +41,22 @@ def session_seed() -> int:
 
 
 def resolve(seed: int | None) -> int:
-    """``seed`` as given, or the session seed when it is None."""
-    return _session_seed if seed is None else seed
+    """``seed`` as given, or the session seed when it is None; a ValueError naming the calling function for
+    anything else than None or an integer in [0, 2**63)."""
+    if seed is None:
+        return _session_seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
+        raise ValueError(f"{_caller()}: seed must be None (the session seed) or an integer in [0, 2**63), "
+                         f"got {seed!r}")
+    return int(seed)
+
+
+def _caller() -> str:
+    """The name of the first function outside this module on the stack (read only when an error is raised)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return "seed" if frame is None else frame.f_code.co_qualname.removesuffix(".__init__")
 
 
 def generator(seed: int | None = None) -> torch.Generator:

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 import torch
 
 from nfteach import seeding
-from nfteach._checks import check_positive_int, check_positive_number
+from nfteach._checks import check_count_memory, check_number, check_positive_int, check_positive_number, check_tensor, check_vector
 
 Bounds = tuple[torch.Tensor, torch.Tensor]
 
@@ -47,20 +47,21 @@ class Shape(Field):
 
 
 def _check_points(points, dim: int, where: str) -> None:
-    if not isinstance(points, torch.Tensor) or not points.is_floating_point():
-        got = type(points).__name__ if not isinstance(points, torch.Tensor) else f"a tensor of dtype {points.dtype}"
-        raise ValueError(f"{where}: points must be a floating torch.Tensor [N, {dim}], got {got}")
+    check_tensor(points, f"{where}: points", f"[N, {dim}]")
+    if not points.is_floating_point():
+        raise ValueError(f"{where}: points must be a real floating torch.Tensor [N, {dim}], got dtype {points.dtype}")
     if points.ndim != 2 or points.shape[1] != dim:
         raise ValueError(f"{where}: points must have shape [N, {dim}] (this field is {dim}D), got {list(points.shape)}")
 
 
 def _vector(values, name: str, dim: int | None = None) -> torch.Tensor:
-    vector = torch.as_tensor(values, dtype=torch.float32).reshape(-1)
-    if dim is not None and vector.numel() != dim:
-        raise ValueError(f"{name} must have {dim} entries, got {vector.numel()}")
-    if not torch.isfinite(vector).all():
-        raise ValueError(f"{name} must be finite, got {vector.tolist()}")
-    return vector
+    return check_vector(values, name, dim)
+
+
+def _check_shape(shape, where: str, name: str = "shape", kind: type = None) -> None:
+    kind = kind or Field
+    if not isinstance(shape, kind):
+        raise ValueError(f"{where}: {name} must be a {kind.__name__} (e.g. shapes.sphere(0.5)), got {type(shape).__name__}")
 
 
 def _length(v: torch.Tensor) -> torch.Tensor:
@@ -109,8 +110,7 @@ def box(half_sizes: Sequence[float]) -> Shape:
 
 def rectangle(half_sizes: Sequence[float]) -> Shape:
     """A 2D axis-aligned rectangle: :func:`box` with two half sizes."""
-    if len(half_sizes) != 2:
-        raise ValueError(f"rectangle: half_sizes must have 2 entries, got {len(half_sizes)}")
+    _vector(half_sizes, "rectangle: half_sizes", 2)
     return box(half_sizes)
 
 
@@ -163,6 +163,7 @@ def plane(normal: Sequence[float], offset: float = 0.0) -> Shape:
     n = _vector(normal, "plane: normal")
     if n.numel() not in (2, 3) or not n.norm() > 0:
         raise ValueError(f"plane: normal must be a non-zero 2D or 3D vector, got {n.tolist()}")
+    offset = check_number("plane: offset", offset)
     n = n / n.norm()
     ones = torch.ones(n.numel())
     return Shape(lambda p: (p @ n.to(p)).unsqueeze(-1) + offset, n.numel(), (-ones, ones), "plane")
@@ -193,7 +194,13 @@ def heart(size: float = 1.0) -> Shape:
 def smooth_min(a: torch.Tensor, b: torch.Tensor, k: float) -> torch.Tensor:
     """Quilez's polynomial smooth minimum with radius k: h = clamp(½ + ½(b − a)/k, 0, 1),
     smin = mix(b, a, h) − k·h(1 − h) = h·a + (1 − h)·b − k·h(1 − h). It is min(a, b) where |a − b| ≥ k,
-    at most k/4 below it where they meet, and min(a, b) exactly for k = 0."""
+    at most k/4 below it where they meet, and min(a, b) exactly for k = 0. ``a`` and ``b`` have one shape
+    (no broadcasting)."""
+    check_tensor(a, "smooth_min: a", "of field values"), check_tensor(b, "smooth_min: b", "of field values")
+    if a.shape != b.shape:
+        raise ValueError(f"smooth_min: a and b must have the same shape, got {list(a.shape)} and {list(b.shape)} "
+                         "(no broadcasting: it would compare every value of one with every value of the other)")
+    check_number("smooth_min: k (the smoothing radius; 0 = exact)", k, 0.0)
     if k == 0:
         return torch.minimum(a, b)
     h = (0.5 + 0.5 * (b - a) / k).clamp(0, 1)
@@ -206,8 +213,8 @@ def _pair(a: Shape, b: Shape, k: float, where: str) -> float:
             raise ValueError(f"{where}: {name} must be a Shape (e.g. shapes.sphere(0.5)), got {type(shape).__name__}")
     if a.dim != b.dim:
         raise ValueError(f"{where}: both shapes must have the same dimension, got {a.dim}D and {b.dim}D")
-    if isinstance(k, bool) or not isinstance(k, (int, float)) or not k >= 0:
-        raise ValueError(f"{where}: k must be a smoothing radius ≥ 0 (0 = exact), got {k!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, float)) or not 0 <= k < math.inf:
+        raise ValueError(f"{where}: k must be a smoothing radius ≥ 0, finite (0 = exact), got {k!r}")
     return float(k)
 
 
@@ -234,6 +241,7 @@ def difference(a: Shape, b: Shape, k: float = 0.0) -> Shape:
 
 def translate(shape: Shape, offset: Sequence[float]) -> Shape:
     """The shape moved by ``offset``: φ(p − offset)."""
+    _check_shape(shape, "translate", kind=Shape)
     t = _vector(offset, "translate: offset", shape.dim)
     return Shape(lambda p: shape(p - t.to(p)), shape.dim, (shape.bounds[0] + t, shape.bounds[1] + t),
                  f"translate({shape.name})")
@@ -241,6 +249,7 @@ def translate(shape: Shape, offset: Sequence[float]) -> Shape:
 
 def scale(shape: Shape, factor: float) -> Shape:
     """The shape scaled uniformly by ``factor``: s·φ(p / s) (still a distance; a non-uniform scale would not be)."""
+    _check_shape(shape, "scale", kind=Shape)
     s = check_positive_number("scale: factor", factor)
     return Shape(lambda p: s * shape(p / s), shape.dim, (shape.bounds[0] * s, shape.bounds[1] * s),
                  f"scale({shape.name}, {s:g})")
@@ -248,7 +257,7 @@ def scale(shape: Shape, factor: float) -> Shape:
 
 def rotation_matrix(angle: float, axis: str = "z") -> torch.Tensor:
     """The 3×3 rotation by ``angle`` radians about the x, y or z axis (right-handed)."""
-    c, s = math.cos(angle), math.sin(angle)
+    c, s = math.cos(check_number("rotation_matrix: angle (radians)", angle)), math.sin(angle)
     matrices = {"x": [[1, 0, 0], [0, c, -s], [0, s, c]], "y": [[c, 0, s], [0, 1, 0], [-s, 0, c]],
                 "z": [[c, -s, 0], [s, c, 0], [0, 0, 1]]}
     if axis not in matrices:
@@ -258,6 +267,12 @@ def rotation_matrix(angle: float, axis: str = "z") -> torch.Tensor:
 
 def rotate(shape: Shape, angle: float, axis: str = "z") -> Shape:
     """The shape rotated by ``angle`` radians (about ``axis`` in 3D): φ(Rᵀp); distances are unchanged."""
+    _check_shape(shape, "rotate", kind=Shape)
+    check_number("rotate: angle (radians)", angle)
+    if axis not in ("x", "y", "z"):
+        raise ValueError(f"rotate: axis must be 'x', 'y' or 'z', got {axis!r}")
+    if shape.dim == 2 and axis != "z":
+        raise ValueError(f"rotate: a 2D shape turns in its plane, about z; got axis={axis!r}")
     rot = rotation_matrix(angle, axis)
     rot = rot[:2, :2] if shape.dim == 2 else rot
     corners = torch.cartesian_prod(*[torch.stack([lo, hi]) for lo, hi in zip(*shape.bounds)]) @ rot.T
@@ -267,12 +282,14 @@ def rotate(shape: Shape, angle: float, axis: str = "z") -> Shape:
 
 def round(shape: Shape, radius: float) -> Shape:  # noqa: A001 (Quilez's name for the operation)
     """The shape grown by ``radius`` with rounded edges: φ − r."""
+    _check_shape(shape, "round", kind=Shape)
     r = check_positive_number("round: radius", radius)
     return Shape(lambda p: shape(p) - r, shape.dim, (shape.bounds[0] - r, shape.bounds[1] + r), f"round({shape.name})")
 
 
 def onion(shape: Shape, thickness: float) -> Shape:
     """A shell of the given thickness around the surface: |φ| − t."""
+    _check_shape(shape, "onion", kind=Shape)
     t = check_positive_number("onion: thickness", thickness)
     return Shape(lambda p: shape(p).abs() - t, shape.dim, (shape.bounds[0] - t, shape.bounds[1] + t),
                  f"onion({shape.name})")
@@ -283,17 +300,24 @@ def onion(shape: Shape, thickness: float) -> Shape:
 
 def occupancy(shape: Shape) -> Field:
     """o(p) = 1 if φ(p) ≤ 0 else 0 (Occupancy Networks' 1 = inside); its surface is the level 0.5."""
+    _check_shape(shape, "occupancy", kind=Shape)
     return Field(lambda p: (shape(p) <= 0).to(p.dtype), shape.dim, shape.bounds, f"occupancy({shape.name})", 0.5)
 
 
 def tsdf(shape: Shape, truncation: float) -> Field:
     """The truncated SDF clamp(φ / t, −1, 1): the distance near the surface, only the sign beyond ``truncation``."""
+    _check_shape(shape, "tsdf", kind=Shape)
     t = check_positive_number("tsdf: truncation", truncation)
     return Field(lambda p: (shape(p) / t).clamp(-1, 1), shape.dim, shape.bounds, f"tsdf({shape.name}, {t:g})")
 
 
 def gradient(field: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor) -> torch.Tensor:
     """∇field at ``points [N, d]`` → ``[N, d]`` by autograd (the normal direction for an SDF)."""
+    if not callable(field):
+        raise ValueError(f"gradient: field must be callable [N, d] → [N, 1], got {type(field).__name__}")
+    check_tensor(points, "gradient: points", "[N, d]")
+    if not points.is_floating_point():
+        raise ValueError(f"gradient: points must be a real floating tensor, got dtype {points.dtype}")
     with torch.enable_grad():
         p = points.detach().requires_grad_(True)
         values = field(p)
@@ -313,6 +337,8 @@ def _generator(seed: int) -> torch.Generator:
 def padded_bounds(field: Field, padding: float = 0.1) -> Bounds:
     """The field's box grown by ``padding`` × its largest side, half on each side: ONet's padding 0.1 turns
     the unit cube [−0.5, 0.5]³ into [−0.55, 0.55]³, the box its training and IoU points are drawn from."""
+    _check_shape(field, "padded_bounds", "field")
+    check_number("padded_bounds: padding", padding, 0.0)
     low, high = field.bounds
     margin = padding / 2 * float((high - low).max())
     return low - margin, high + margin
@@ -321,6 +347,8 @@ def padded_bounds(field: Field, padding: float = 0.1) -> Bounds:
 def sample_uniform(field: Field, n: int, padding: float = 0.1, seed: int | None = None) -> torch.Tensor:
     """``n`` points uniform in the field's bounding box padded by ``padding`` (see :func:`padded_bounds`) → ``[n, d]``."""
     n = check_positive_int("sample_uniform: n", n)
+    _check_shape(field, "sample_uniform", "field")
+    check_count_memory("sample_uniform", f"n={n} points", 3 * n * field.dim)
     low, high = padded_bounds(field, padding)
     return low + (high - low) * torch.rand(n, field.dim, generator=seeding.generator(seed))
 
@@ -335,6 +363,9 @@ def surface_points(shape: Shape, n: int, eps: float = 1e-4, iterations: int = 8,
     """
     n = check_positive_int("surface_points: n", n)
     check_positive_number("surface_points: eps", eps)
+    check_positive_int("surface_points: iterations", iterations, allow_zero=True)
+    _check_shape(shape, "surface_points", kind=Shape)
+    check_count_memory("surface_points", f"n={n} points", 4 * max(4 * n, 10**5) * (shape.dim + 1))
     low, high = padded_bounds(shape, 0.1)
     shell = 0.02 * float((high - low).max())
     generator, kept, tried = seeding.generator(seed), [], 0
@@ -363,6 +394,8 @@ def sample_near_surface(shape: Shape, n: int, sigmas: Sequence[float] = (0.07, 0
     """``n`` points: surface points jittered by N(0, σ²) noise, an equal share per σ (DeepSDF, Park et al. 2019,
     uses variances 0.005 and 0.0005, σ ≈ 0.07 and 0.022, for shapes in the unit sphere) → ``[n, d]``."""
     n = check_positive_int("sample_near_surface: n", n)
+    if isinstance(sigmas, (int, float, str)) or not hasattr(sigmas, "__len__"):
+        raise ValueError(f"sample_near_surface: sigmas must be a list of noise scales, got {sigmas!r}")
     if len(sigmas) == 0:
         raise ValueError("sample_near_surface: sigmas must hold at least one noise scale, got none")
     for sigma in sigmas:
@@ -376,6 +409,8 @@ def sample_near_surface(shape: Shape, n: int, sigmas: Sequence[float] = (0.07, 0
 def smooth_min_all(values: torch.Tensor, k: float) -> torch.Tensor:
     """The smooth union of K fields' values ``[N, K]`` → ``[N]``: :func:`smooth_min` folded left to right
     (k = 0: the exact min; for k > 0 the fold depends a little on the order where three or more blend)."""
+    check_tensor(values, "smooth_min_all: values", "[N, K]")
+    check_number("smooth_min_all: k (the smoothing radius; 0 = exact)", k, 0.0)
     if values.ndim != 2 or values.shape[1] == 0:
         raise ValueError(f"smooth_min_all: values must be [N, K] with K ≥ 1, got {list(values.shape)}")
     result = values[:, 0]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from nfteach._checks import check_number, check_real, check_vector
+
 
 def _as_signal(values: torch.Tensor, name: str) -> torch.Tensor:
     if not isinstance(values, torch.Tensor):
@@ -12,6 +14,8 @@ def _as_signal(values: torch.Tensor, name: str) -> torch.Tensor:
         values = values[:, 0]
     if values.ndim != 1 or len(values) < 2:
         raise ValueError(f"{name} must have shape [N] or [N, 1] with N >= 2, got {list(values.shape)}")
+    if values.is_complex():
+        raise ValueError(f"{name} must be real, got dtype {values.dtype}: take .real or .abs() first")
     return values.detach().double().cpu()
 
 
@@ -33,13 +37,13 @@ def frequency_response(values: torch.Tensor, freqs, amps=None) -> torch.Tensor:
     Returns ``[len(freqs)]``.
     """
     frequencies, magnitude = spectrum(values)
-    k = torch.as_tensor(freqs).reshape(-1)
+    k = check_vector(freqs, "frequency_response: freqs", finite=False).double()
     if k.numel() == 0 or (k != k.round()).any() or k.min() < 0 or k.max() >= len(frequencies):
         raise ValueError(
             f"frequency_response: freqs must be integers in [0, {len(frequencies) - 1}] for {2 * (len(frequencies) - 1)} samples, "
             f"got {k.tolist()}"
         )
-    a = torch.ones(k.shape) if amps is None else torch.as_tensor(amps, dtype=torch.float32).reshape(-1)
+    a = torch.ones(k.shape) if amps is None else check_vector(amps, "frequency_response: amps")
     if a.shape != k.shape:
         raise ValueError(f"frequency_response: amps must have one value per frequency ({k.numel()}), got {a.numel()}")
     return 2 * magnitude[k.long()] / a
@@ -54,6 +58,10 @@ def high_frequency_fraction(image: torch.Tensor, cutoff: float) -> float:
     if not isinstance(image, torch.Tensor) or image.ndim not in (2, 3):
         got = list(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
         raise ValueError(f"high_frequency_fraction: image must be a tensor [H, W] or [H, W, C], got {got}")
+    check_real(image, "high_frequency_fraction: image")
+    check_number("high_frequency_fraction: cutoff (cycles per image side)", cutoff, 0.0)
+    if min(image.shape[:2]) < 2:
+        raise ValueError(f"high_frequency_fraction: image must be at least 2×2 pixels, got {list(image.shape)}")
     pixels = image.detach().double().cpu()
     pixels = pixels.mean(dim=-1) if pixels.ndim == 3 else pixels
     energy = torch.fft.fft2(pixels - pixels.mean()).abs() ** 2

@@ -14,7 +14,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nfteach import seeding
-from nfteach._checks import check_positive_int, check_positive_number, check_tensor
+from nfteach._checks import check_number, check_positive_int, check_positive_number, check_tensor
 from nfteach.encodings import HashGrid
 from nfteach.metrics import psnr, psnr_from_mse
 from nfteach.models import MLP, Siren
@@ -98,6 +98,12 @@ def fit(
     if batch_size is not None:
         check_positive_int("fit: batch_size", batch_size)
     log_every = check_positive_int("fit: log_every", max(1, steps // 100) if log_every is None else log_every)
+    _check_adam(betas, eps)
+    for name, function in (("loss_fn", loss_fn), ("on_log", on_log), ("stop", stop)):
+        if function is not None and not callable(function):
+            raise ValueError(f"fit: {name} must be a function or None, got {type(function).__name__}")
+    if not isinstance(live, (bool, LiveView)):
+        raise ValueError(f"fit: live must be True, False or a LiveView, got {type(live).__name__}")
     loss_fn = loss_fn or mse_loss
     device = parameter.device
     coords, target = coords.to(device), target.to(device)
@@ -145,6 +151,15 @@ def fit(
     return history
 
 
+def _check_adam(betas, eps) -> None:
+    """Adam's betas (two numbers in [0, 1)) and eps (> 0), refused here rather than by the optimiser."""
+    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise ValueError(f"fit: betas must be two numbers (β1, β2) in [0, 1), e.g. (0.9, 0.999), got {betas!r}")
+    for beta in betas:
+        check_number("fit: betas (β1, β2)", beta, 0.0, 1.0, open_high=True)
+    check_positive_number("fit: eps", eps)
+
+
 def _log(history: History, step: int, loss: float, data_range: float, seconds: float) -> None:
     history.step.append(step)
     history.loss.append(loss)
@@ -176,6 +191,9 @@ def _check_samples(coords: torch.Tensor, target: torch.Tensor, dtype: torch.dtyp
         raise ValueError(
             f"fit: coords and target must hold the same number of samples, got {len(coords)} and {len(target)}"
         )
+    if len(coords) == 0:
+        raise ValueError(f"fit: coords and target must hold at least one sample, got none "
+                         f"(shapes {list(coords.shape)} and {list(target.shape)})")
 
 
 def _check_output(output: torch.Tensor, target: torch.Tensor) -> None:
@@ -205,6 +223,8 @@ class LiveView:
 
     def __init__(self, preview: Callable[[nn.Module], torch.Tensor] | None = None, every_seconds: float = 2.0,
                  title: str | None = None):
+        if preview is not None and not callable(preview):
+            raise ValueError(f"LiveView: preview must be a function model → image, or None, got {type(preview).__name__}")
         self.preview, self.title = preview, title
         self.every_seconds = check_positive_number("LiveView: every_seconds", every_seconds)
         self.in_notebook = _in_notebook()
@@ -246,6 +266,8 @@ def predict(model: nn.Module, coords: torch.Tensor, batch_size: int = 65536) -> 
     """model(coords) without gradients, in chunks of ``batch_size`` rows, returned on the CPU."""
     check_tensor(coords, "predict: coords", "[N, features]")
     check_positive_int("predict: batch_size", batch_size)
+    if coords.ndim == 0 or len(coords) == 0:
+        raise ValueError(f"predict: coords must hold at least one point [N, features], got shape {list(coords.shape)}")
     device = _first_parameter(model, "predict").device
     was_training = model.training
     model.eval()

@@ -19,15 +19,22 @@ from nfteach._checks import check_positive_int
 from nfteach.spectral import spectrum
 
 
-def _numpy(values) -> np.ndarray:
+def _numpy(values, name: str = "values") -> np.ndarray:
+    """Real numbers as a float32 array, or a ValueError naming ``name`` (text, None and complex numbers refused)."""
+    is_complex = values.is_complex() if isinstance(values, torch.Tensor) else np.iscomplexobj(values)
+    if is_complex:
+        raise ValueError(f"{name} must be real numbers, got complex ones: take .real or .abs() first")
     if isinstance(values, torch.Tensor):
         return values.detach().cpu().float().numpy()
-    return np.asarray(values, dtype=np.float32)
+    try:
+        return np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers (a tensor, an array or a list), got {type(values).__name__}") from None
 
 
 def _curve(values, name: str) -> np.ndarray:
     """A 1D signal given as [N] or [N, 1]."""
-    array = _numpy(values)
+    array = _numpy(values, name)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:
@@ -60,7 +67,7 @@ def image_grid(
         ax.axis("off")
         if index >= len(images):
             continue
-        pixels = _numpy(images[index])
+        pixels = _numpy(images[index], f"image_grid: images[{index}]")
         if pixels.ndim == 3 and pixels.shape[-1] == 1:
             pixels = pixels[..., 0]
         if pixels.ndim not in (2, 3):
@@ -160,7 +167,7 @@ def plot_response_heatmap(steps: Sequence[int], response: torch.Tensor, freqs: S
     region grows from the low frequencies upwards.
     Returns the Axes (a colorbar is attached).
     """
-    values = _numpy(response)
+    values = _numpy(response, "plot_response_heatmap: response")
     if values.ndim != 2 or values.shape != (len(steps), len(freqs)):
         raise ValueError(f"plot_response_heatmap: response must be [len(steps), len(freqs)] = "
                          f"[{len(steps)}, {len(freqs)}], got {list(values.shape)}")

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
-from nfteach._checks import check_positive_int
+from nfteach._checks import check_count_memory, check_number, check_positive_int
 from nfteach.mesh import evaluate
 from nfteach.raytrace import Rendering
 
@@ -28,8 +28,10 @@ COLOR = "#7aa6d6"
 
 def _points(values, name: str) -> np.ndarray:
     array = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
-    if array.ndim != 2 or array.shape[1] != 3:
-        raise ValueError(f"{name} must be [N, 3] points, got shape {list(array.shape)}")
+    if array.ndim != 2 or array.shape[1] != 3 or len(array) == 0:
+        raise ValueError(f"{name} must be [N, 3] points with N ≥ 1, got shape {list(array.shape)}")
+    if array.dtype.kind not in "biuf" or not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite real numbers, got {array.dtype} values with NaN, inf or text")
     return array
 
 
@@ -89,6 +91,8 @@ def _draw_mesh(ax, mesh: trimesh.Trimesh, title: str) -> None:
 
 def mesh_static(meshes: Mapping[str, trimesh.Trimesh] | trimesh.Trimesh, size: float = 3.2) -> Figure:
     """The static twin of :func:`mesh_figure`: one or more meshes side by side, faces Lambert-shaded."""
+    if not isinstance(meshes, (trimesh.Trimesh, Mapping)):
+        raise ValueError(f"mesh_static: meshes must be a mesh or a mapping title → mesh, got {type(meshes).__name__}")
     meshes = {"": meshes} if isinstance(meshes, trimesh.Trimesh) else dict(meshes)
     fig = plt.figure(figsize=(size * len(meshes), size))
     for index, (title, mesh) in enumerate(meshes.items()):
@@ -123,10 +127,25 @@ def field_slice(field, bounds: tuple[float, float] = (-1.0, 1.0), resolution: in
     """The field on a ``resolution²`` grid over ``bounds``: the plane itself for a 2D field, the slice at
     height ``z`` (the xy plane) for a 3D one → ``[resolution, resolution]``, row 0 at the top (largest y)."""
     resolution = check_positive_int("field_slice: resolution", resolution)
-    axis = torch.linspace(bounds[0], bounds[1], resolution)
+    if getattr(field, "dim", None) not in (2, 3) or not callable(field):
+        raise ValueError(f"field_slice: field must be a 2D or 3D field with a .dim (e.g. shapes.heart()), got "
+                         f"{type(field).__name__}; wrap a network with explore.neural_sdf.as_shape(net)")
+    lo, hi = _slice_bounds(bounds, "field_slice")
+    check_number("field_slice: z", z)
+    check_count_memory("field_slice", f"resolution {resolution} ({resolution}² points)", 4 * resolution**2 * field.dim)
+    axis = torch.linspace(lo, hi, resolution)
     y, x = torch.meshgrid(axis.flip(0), axis, indexing="ij")
     points = torch.stack([x, y] + ([torch.full_like(x, z)] if field.dim == 3 else []), dim=-1).reshape(-1, field.dim)
     return evaluate(field, points, where="field_slice").reshape(resolution, resolution)
+
+
+def _slice_bounds(bounds, where: str) -> tuple[float, float]:
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise ValueError(f"{where}: bounds must be a pair (lo, hi), got {bounds!r}")
+    lo, hi = (check_number(f"{where}: bounds", b) for b in bounds)
+    if not lo < hi:
+        raise ValueError(f"{where}: bounds must be (lo, hi) with lo < hi, got {bounds!r}")
+    return lo, hi
 
 
 def plot_field_slices(fields: Mapping[str, object], bounds: tuple[float, float] = (-1.0, 1.0),
@@ -136,6 +155,9 @@ def plot_field_slices(fields: Mapping[str, object], bounds: tuple[float, float] 
     Inside is red and outside blue for every field (the outside is read from the slice's border)."""
     if not fields:
         raise ValueError("plot_field_slices: fields must hold at least one field, got none")
+    if not hasattr(fields, "items"):
+        raise ValueError(f"plot_field_slices: fields must be a mapping title → field, got {type(fields).__name__}")
+    _slice_bounds(bounds, "plot_field_slices")
     fig, axes = plt.subplots(1, len(fields), figsize=(size * len(fields), size), squeeze=False)
     for ax, (title, field) in zip(axes[0], fields.items()):
         values = field_slice(field, bounds, resolution, z).numpy()
@@ -156,6 +178,9 @@ def plot_field_slices(fields: Mapping[str, object], bounds: tuple[float, float] 
 
 def plot_rendering(rendering: Rendering, title: str = "", size: float = 3.6) -> Figure:
     """A sphere-traced image beside its step count per pixel (bright = slow: rays that graze a surface)."""
+    if not isinstance(rendering, Rendering):
+        raise ValueError(f"plot_rendering: rendering must be a raytrace.Rendering (from raytrace.render), got "
+                         f"{type(rendering).__name__}")
     fig, (left, right) = plt.subplots(1, 2, figsize=(2.35 * size, size))
     left.imshow(rendering.image.clamp(0, 1).numpy())
     left.set_title(title or "sphere traced", fontsize=10)

@@ -29,8 +29,14 @@ def slider_explorer(draw: Callable[..., Figure], sliders: Sequence[widgets.Value
     disabled and the status line reads "busy: redrawing…"; afterwards it gives the seconds taken (or the error).
     Returns the container to display.
     """
+    if not callable(draw):
+        raise ValueError(f"slider_explorer: draw must be a function of the sliders' values, got {type(draw).__name__}")
     if not sliders:
         raise ValueError("slider_explorer: sliders must hold at least one widget, got none")
+    for slider in sliders:
+        if not isinstance(slider, widgets.ValueWidget) or not slider.description:
+            raise ValueError(f"slider_explorer: each slider must be an ipywidgets value widget with a description (the "
+                             f"argument of draw it sets), got {slider!r:.60}")
     out = widgets.Output()
     status = widgets.HTML()
 

@@ -12,6 +12,7 @@ import torch
 from matplotlib.figure import Figure
 
 from nfteach import seeding
+from nfteach._checks import check_image, check_memory, check_number, check_positive_int, check_positive_number
 from nfteach.data import grid
 from nfteach.metrics import psnr
 from nfteach.models import CPPN, MLP, gradient
@@ -22,6 +23,10 @@ from nfteach.widgets import cpu_threads, slider_explorer
 
 def derivatives(activation: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """ψ(x), ψ'(x), ψ''(x) of an activation by autograd, each ``[n]`` for ``x [n]``."""
+    if not callable(activation):
+        raise ValueError(f"derivatives: activation must be a module or function, got {type(activation).__name__}")
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise ValueError(f"derivatives: x must be a real floating torch.Tensor, got {getattr(x, 'dtype', type(x).__name__)}")
     x = x.detach().requires_grad_(True)
     y = activation(x)
     (first,) = torch.autograd.grad(y.sum(), x, create_graph=True)
@@ -33,6 +38,9 @@ def derivatives(activation: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Ten
 def plot_derivatives(activations: dict[str, torch.nn.Module], span: float = 0.5, ncols: int = 4) -> Figure:
     """ψ, ψ' and ψ'' of each activation on [−span, span], each curve scaled by its largest |value| (so that the
     shapes compare); a curve that is zero stays flat at zero."""
+    if not hasattr(activations, "items") or not activations:
+        raise ValueError(f"plot_derivatives: activations must be a non-empty mapping name → activation, got {activations!r}")
+    check_positive_number("plot_derivatives: span", span), check_positive_int("plot_derivatives: ncols", ncols)
     x = torch.linspace(-span, span, 801)
     nrows = -(-len(activations) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.4 * ncols, 2.0 * nrows + 0.5), sharex=True, squeeze=False)
@@ -63,6 +71,7 @@ def zoo_run(img: torch.Tensor, activation: str, a: float | None = None, *, width
             steps: int = 200, lr: float = 3e-3, device=None) -> ZooFit:
     """Fit ``MLP(2, width, hidden_layers, 1, activation, a)`` (no encoding) to a gray image ``[H, W, 1]`` in [0, 1]
     (targets in [−1, 1]) with full-batch Adam; the gradient magnitude |∇f| comes from autograd."""
+    check_image(img, "zoo_run: img", channels=1, square=True)
     side = img.shape[0]
     coords, target = grid(side, side), img.reshape(-1, 1) * 2 - 1  # [N, 2], [N, 1]
     torch.manual_seed(seeding.session_seed())
@@ -117,6 +126,11 @@ def cppn_image(z: float = 0.0, depth: int = 4, mix: str = "tanh · sin · gaussi
                seed: int | None = None) -> torch.Tensor:
     """A random CPPN's picture ``[resolution, resolution, 3]``: its weights are drawn from ``seed``; its latent input
     walks on a line between two random points as ``z`` goes from −1 to 1."""
+    if mix not in CPPN_MIXES:
+        raise ValueError(f"cppn_image: mix must be one of {list(CPPN_MIXES)}, got {mix!r}")
+    check_number("cppn_image: z", z), check_positive_int("cppn_image: depth", depth, allow_zero=True)
+    check_positive_int("cppn_image: resolution", resolution)
+    check_memory("cppn_image", f"resolution {resolution}", 4 * 3 * 8 * resolution**2)
     net = CPPN(latent_size=4, hidden_layers=depth, functions=CPPN_MIXES[mix], seed=seed)
     ends = torch.randn(2, 4, generator=seeding.generator(seeding.resolve(seed) + 1))
     latent = ends[0] * (1 - z) / 2 + ends[1] * (1 + z) / 2

@@ -41,6 +41,7 @@ def fourier_1d_run(sigma: float, *, n: int = 256, every: int = 4, steps: int = 3
                    mapping_size: int = 64, lr: float = 1e-3, seed: int | None = None, device=None) -> SparseFit:
     """Fit an MLP behind Gaussian Fourier features of scale ``sigma`` (coordinates in [0, 1), the paper's σ)
     to every ``every``-th of ``n`` samples of a sum of sinusoids; PSNR on the others (data_range 2)."""
+    check_positive_int("fourier_1d_run: n", n)
     check_positive_number("fourier_1d_run: sigma", sigma)
     t, y = sinusoids(SPARSE_SIGNAL["freqs"], SPARSE_SIGNAL["amps"], n=n, seed=seed)  # [n, 1] each
     y = y / y.abs().max()

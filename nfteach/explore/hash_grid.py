@@ -11,6 +11,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from nfteach._checks import check_image
 from nfteach import seeding
 from nfteach.data import grid
 from nfteach.encodings import FourierFeatures, HashGrid
@@ -42,6 +43,8 @@ class FourierFit(Recipe):
 
 def level_table(encoding: HashGrid) -> dict[str, dict[str, float]]:
     """One row per level: resolution N_l, vertices (N_l + 1)^d, table rows, vertices per row, storage."""
+    if not isinstance(encoding, HashGrid):
+        raise ValueError(f"level_table: encoding must be a HashGrid, got {type(encoding).__name__}")
     rows = {}
     for level, (n, dense, table) in enumerate(zip(encoding.resolutions, encoding.dense, encoding.tables)):
         vertices = (n + 1) ** encoding.in_features
@@ -55,6 +58,7 @@ def hash_grid_run(img: torch.Tensor, log2_table_size: int = 14, levels: int = 16
     """Fit :data:`~nfteach.train.HASH_GRID_DEFAULT` with T = 2^``log2_table_size`` and ``levels`` levels (finest = the
     image side) to a gray image ``[H, W, 1]`` in [0, 1] (targets in [−1, 1]) for ``steps`` full-batch steps.
     Returns the reconstruction ``[H, W, 1]``, its PSNR (dB) and the number of trainable parameters."""
+    check_image(img, "hash_grid_run: img", channels=1, square=True)
     side = img.shape[0]
     recipe = dataclasses.replace(HASH_GRID_DEFAULT, log2_table_size=log2_table_size, levels=levels,
                                  max_resolution=side, steps=steps, batch_size=None)

@@ -11,6 +11,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from nfteach._checks import check_image, check_memory, check_positive_int
 from nfteach.data import grid
 from nfteach.metrics import psnr
 from nfteach.mrnet import MRNet, level_samples, lod_weights
@@ -22,6 +23,9 @@ from nfteach.widgets import slider_explorer
 def render(net: nn.Module, size: int, level: float | None = None) -> torch.Tensor:
     """``net`` evaluated at the pixel centres of a ``size``² grid over [−1, 1]² (an MR-Net at ``level``;
     None: every stage), clamped to [0, 1]: ``[size, size, C]`` on the CPU."""
+    if not isinstance(net, nn.Module) or next(net.parameters(), None) is None:
+        raise ValueError(f"render: net must be a trained nn.Module, got {type(net).__name__}")
+    check_positive_int("render: size", size), check_memory("render", f"size {size}", 4 * 8 * size**2)
     device = next(net.parameters()).device
     coords = grid(size, size).to(device)
     values = net(coords) if level is None else net(coords, level=level)
@@ -58,6 +62,8 @@ def psnr_by_level(net: nn.Module, pyramid: Sequence[torch.Tensor], levels: Seque
     """PSNR (dB) of ``net`` against every pyramid level, sampled on that level's own grid: ``[len(levels),
     len(pyramid)]``. For an MR-Net row i is level ``levels[i]`` (default 1 … stages); another network
     (``levels`` = [None]) gives one row."""
+    if isinstance(pyramid, torch.Tensor) or not pyramid:
+        raise ValueError(f"psnr_by_level: pyramid must be a non-empty list of images [h, w, C], got {type(pyramid).__name__}")
     levels = list(range(1, len(pyramid) + 1)) if levels is None else levels
     device = next(net.parameters()).device
     table = np.zeros((len(levels), len(pyramid)))
@@ -72,6 +78,8 @@ def psnr_by_level(net: nn.Module, pyramid: Sequence[torch.Tensor], levels: Seque
 def resized(image: torch.Tensor, size: int, order: int = 1, anti_aliasing: bool = False) -> torch.Tensor:
     """``image [H, W, C]`` resampled to ``size``² by ``skimage.transform.resize`` (``order`` 0: nearest, 1:
     bilinear, 3: bicubic; ``anti_aliasing=True`` low-pass filters first, as minification should)."""
+    check_image(image, "resized: image"), check_positive_int("resized: size", size)
+    check_memory("resized", f"size {size}", 8 * 4 * image.shape[-1] * size**2)
     from skimage.transform import resize
 
     pixels = resize(image.detach().cpu().double().numpy(), (size, size), order=order, anti_aliasing=anti_aliasing)

@@ -33,20 +33,29 @@ class View:
 def sphere_traced_view(scene: Shape, angle: float, resolution: int, height: float = 0.8) -> View:
     """The scene seen from :func:`~nfteach.nerf.ring_eye` at ``angle``: colour from the normals (view-independent,
     like the tiny NeRF's field) on black, and the true depth, by sphere tracing (chapter 4)."""
+    if not isinstance(scene, Shape) or scene.dim != 3:
+        raise ValueError(f"sphere_traced_view: scene must be a 3D shapes.Shape, got {scene!r}")
     eye = ring_eye(angle, height=height).tolist()
     rendering = render(scene, resolution, eye=eye, shading="normal", background=0.0)
     origins, directions = camera_rays(resolution, eye=eye)
     return View(angle, origins, directions, rendering.image.reshape(-1, 3), rendering.trace.distance, rendering.trace.hit)
 
 
+def _check_views(views, where: str) -> None:
+    if isinstance(views, View) or not views or not all(isinstance(view, View) for view in views):
+        raise ValueError(f"{where}: views must be a non-empty list of View (from sphere_traced_view), got {views!r:.80}")
+
+
 def training_rays(views: Sequence[View]) -> tuple[torch.Tensor, torch.Tensor]:
     """All pixels of ``views`` as rays ``[N, 6]`` (origin, direction) and colours ``[N, 3]``, for ``fit``."""
+    _check_views(views, "training_rays")
     rays = torch.cat([torch.cat([v.origins, v.directions], dim=1) for v in views])
     return rays, torch.cat([v.rgb for v in views])
 
 
 def evaluate(field: torch.nn.Module, views: Sequence[View], rays: Rays) -> tuple[float, float]:
     """Mean PSNR (dB) of the field's renderings of ``views`` and its mean |depth error| on the pixels that hit."""
+    _check_views(views, "evaluate")
     scores, errors = [], []
     with cpu_threads(1):
         for view in views:

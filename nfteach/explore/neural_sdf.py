@@ -17,6 +17,7 @@ from torch import nn
 
 from nfteach import seeding
 from nfteach import shapes
+from nfteach._checks import check_memory, check_number, check_positive_int
 from nfteach.deepsdf import LatentField, SdfDecoder
 from nfteach.losses import eikonal_residual
 from nfteach.mesh import field_device, marching_cubes, surface_samples
@@ -34,6 +35,8 @@ def oriented_point_cloud(mesh: trimesh.Trimesh, n: int, seed: int | None = None)
 def as_shape(net: nn.Module, name: str = "network") -> shapes.Shape:
     """A network trained as an SDF on [−1, 1]³ as a :class:`nfteach.shapes.Shape` (for slices, CSG and sphere
     tracing), evaluated on the network's own device."""
+    if not callable(net):
+        raise ValueError(f"as_shape: net must be a network [N, 3] → [N, 1], got {type(net).__name__}")
     device = field_device(net)
     return shapes.Shape(lambda p: net(p.to(device)).cpu(), 3, (torch.full((3,), -1.0), torch.ones(3)), name)
 
@@ -75,6 +78,8 @@ def _slice_points(resolution: int, z: float) -> torch.Tensor:
 
 def eikonal_map(net: nn.Module, resolution: int = 96, z: float = 0.0) -> torch.Tensor:
     """|‖∇Φ‖ − 1| on the slice z = ``z`` of [−1, 1]³ → ``[resolution, resolution]`` (row 0 at the top, y = 1)."""
+    check_positive_int("eikonal_map: resolution", resolution), check_number("eikonal_map: z", z)
+    check_memory("eikonal_map", f"resolution {resolution}", 4 * 4 * 3 * resolution**2)
     points = _slice_points(resolution, z).to(field_device(net))
     return eikonal_residual(gradient(net, points)).abs().detach().cpu().reshape(resolution, resolution)
 
@@ -119,6 +124,8 @@ def shape_family() -> dict[str, shapes.Shape]:
 def sdf_samples(shape: shapes.Shape, n: int, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """DeepSDF's sampling at small scale: 47/50 of ``n`` points near the surface (σ = 0.07 and 0.02), 3/50
     uniform in [−1, 1]³, with their true SDF → points ``[n, 3]``, sdf ``[n, 1]``."""
+    if not isinstance(shape, shapes.Shape) or shape.dim != 3:
+        raise ValueError(f"sdf_samples: shape must be a 3D shapes.Shape, got {shape!r}")
     near = shapes.sample_near_surface(shape, n * 47 // 50, seed=seed)
     uniform = torch.rand(n - len(near), 3, generator=seeding.generator(seed)) * 2 - 1
     points = torch.cat([near, uniform])

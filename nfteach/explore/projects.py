@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 from tqdm.auto import tqdm
 
 from nfteach import seeding
-from nfteach._checks import check_positive_number
+from nfteach._checks import check_memory, check_number, check_positive_int, check_positive_number, check_tensor, check_vector
 from nfteach.data import grid, image
 from nfteach.mesh import surface_samples
 from nfteach.metrics import patch_swd, which_primitives_matter
@@ -31,6 +31,9 @@ def optimise(loss_fn: Callable[[int], torch.Tensor], parameters: Iterable[torch.
 
     For fits whose loss is not a per-sample regression (:func:`nfteach.train.fit` covers those). A NaN or
     infinite loss raises :class:`~nfteach.train.TrainingDiverged`."""
+    if not callable(loss_fn):
+        raise ValueError(f"optimise: loss_fn must be a function step → loss, got {type(loss_fn).__name__}")
+    check_positive_int("optimise: steps", steps), check_positive_number("optimise: lr", lr)
     optimizer = torch.optim.Adam(list(parameters), lr=lr)
     losses = []
     for step in tqdm(range(steps), desc=desc, leave=False, disable=not _can_show_progress()):
@@ -62,12 +65,15 @@ def texture_crops(name: str = "gravel", exemplar_size: int = 64, output_size: in
 
 def shuffled(texture: torch.Tensor, seed: int | None = None) -> torch.Tensor:
     """The texture's pixels in random order: the same histogram with no structure (the metrics' ceiling)."""
+    check_tensor(texture, "shuffled: texture", "[H, W] or [H, W, C]")
     order = torch.randperm(texture.numel(), generator=seeding.generator(seed))
     return texture.flatten()[order].reshape(texture.shape)
 
 
 def tiled(exemplar: torch.Tensor, size: int) -> torch.Tensor:
     """The exemplar repeated side by side and cropped to ``size``²: the naive baseline."""
+    check_tensor(exemplar, "tiled: exemplar", "[h, w]"), check_positive_int("tiled: size", size)
+    check_memory("tiled", f"size {size}", 4 * 4 * size**2)
     reps = -(-size // exemplar.shape[0]), -(-size // exemplar.shape[1])
     return exemplar.repeat(*reps)[:size, :size]
 
@@ -75,6 +81,7 @@ def tiled(exemplar: torch.Tensor, size: int) -> torch.Tensor:
 def render_texture(field: torch.nn.Module, size: int, offset: tuple[int, int] = (0, 0),
                    window: int | None = None) -> torch.Tensor:
     """The field on the ``size``² pixel grid over [−1, 1]² (or a ``window``² part of it at pixel ``offset``) → [H, W]."""
+    check_positive_int("render_texture: size", size), check_memory("render_texture", f"size {size}", 4 * 8 * size**2)
     xy = grid(size, size).reshape(size, size, 2)
     if window is not None:
         xy = xy[offset[0]:offset[0] + window, offset[1]:offset[1] + window]
@@ -87,6 +94,9 @@ def fit_texture_field(field: torch.nn.Module, exemplar: torch.Tensor, size: int,
     """Fit a 2D field so that its patches look like the exemplar's: each step renders a random ``window``² part of
     the ``size``² output and takes :func:`~nfteach.metrics.patch_swd` to the exemplar as the loss (new patches and
     projections every step). Returns the losses."""
+    check_tensor(exemplar, "fit_texture_field: exemplar", "[h, w]")
+    if not 0 < check_positive_int("fit_texture_field: window", window) <= check_positive_int("fit_texture_field: size", size):
+        raise ValueError(f"fit_texture_field: window ({window}) must fit in the output size ({size})")
     seed = seeding.resolve(seed)
     generator = seeding.generator(seed)
     exemplar = exemplar.to(next(field.parameters()).device)
@@ -105,6 +115,9 @@ def fit_texture_field(field: torch.nn.Module, exemplar: torch.Tensor, size: int,
 def uv_grid(resolution: int) -> torch.Tensor:
     """The ``resolution``² vertices of [0, 1]², u along a row, v down the rows (the order of
     :func:`~nfteach.metrics.grid_triangles`) → ``[resolution², 2]``."""
+    if check_positive_int("uv_grid: resolution", resolution) < 2:
+        raise ValueError(f"uv_grid: resolution must be at least 2 (a vertex at each end), got {resolution}")
+    check_memory("uv_grid", f"resolution {resolution}", 4 * 2 * 3 * resolution**2)
     axis = torch.linspace(0, 1, resolution)
     return torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)
 
@@ -112,6 +125,9 @@ def uv_grid(resolution: int) -> torch.Tensor:
 def latitude_longitude(uv: torch.Tensor, radius: float, resolution: int) -> torch.Tensor:
     """The classic map of the sphere: longitude 2πu, colatitude θ from v, stopping half a grid row short of
     each pole (at a pole a whole row of the grid would collapse to one point) → ``[N, 3]``."""
+    check_tensor(uv, "latitude_longitude: uv", "[N, 2]"), check_positive_number("latitude_longitude: radius", radius)
+    if check_positive_int("latitude_longitude: resolution", resolution) < 2:
+        raise ValueError(f"latitude_longitude: resolution must be at least 2, got {resolution}")
     margin = 0.5 / (resolution - 1)
     theta, phi = torch.pi * (margin + (1 - 2 * margin) * uv[:, 1]), 2 * torch.pi * uv[:, 0]
     return radius * torch.stack([theta.sin() * phi.cos(), theta.sin() * phi.sin(), theta.cos()], -1)
@@ -144,6 +160,9 @@ def mesh_sdf_samples(target: trimesh.Trimesh, count: int, near: float = 0.05, se
     """Training samples of a watertight mesh's SDF (:func:`mesh_sdf` with ``surface`` samples): half uniform in
     its box padded by 10 %, half surface points jittered by N(0, ``near``²). Returns ``points [count, 3]``,
     ``sdf [count]``."""
+    check_positive_int("mesh_sdf_samples: count", count), check_positive_int("mesh_sdf_samples: surface", surface)
+    check_positive_number("mesh_sdf_samples: near", near)
+    check_memory("mesh_sdf_samples", f"count={count} samples", 8 * 4 * 4 * count)
     seed = seeding.resolve(seed)
     generator = seeding.generator(seed)
     low, high = (torch.tensor(b, dtype=torch.float32) for b in target.bounds)
@@ -206,6 +225,10 @@ def plot_primitive_slice(ax, soup: torch.nn.Module, target_sdf: Callable[[torch.
 def slice_points(normal, offset: float, size: int) -> torch.Tensor:
     """The ``size``² pixel centres of a planar slice through the cube [−1, 1]³: the plane n·p = ``offset``
     (n = ``normal`` normalised), spanned by two unit vectors orthogonal to n over [−1, 1]² → ``[size², 3]``."""
+    if not check_vector(normal, "slice_points: normal", 3).norm() > 0:
+        raise ValueError("slice_points: normal must be a non-zero 3D vector, got (0, 0, 0)")
+    check_number("slice_points: offset", offset), check_positive_int("slice_points: size", size)
+    check_memory("slice_points", f"size {size}", 4 * 3 * 4 * size**2)
     n = torch.nn.functional.normalize(torch.as_tensor(normal, dtype=torch.float32), dim=0)
     helper = torch.tensor([0.0, 0.0, 1.0]) if n[2].abs() < 0.9 else torch.tensor([1.0, 0.0, 0.0])
     e1 = torch.nn.functional.normalize(torch.linalg.cross(helper, n), dim=0)
@@ -263,6 +286,8 @@ def growing(shape: Shape, final_scale: float) -> Callable[[torch.Tensor], torch.
     the origin. Its exact SDF is f(x, t) = s(t)·φ(x / s(t)) (a uniform scale keeps distances), ``[N, d + 1]`` (x, t)
     → ``[N, 1]``; the point a of the shape at t = 0 corresponds to s(t)·a at time t."""
     check_positive_number("growing: final_scale", final_scale)
+    if not isinstance(shape, Shape):
+        raise ValueError(f"growing: shape must be a shapes.Shape, got {type(shape).__name__}")
 
     def field(xt: torch.Tensor) -> torch.Tensor:
         s = 1 + (final_scale - 1) * xt[:, -1:]  # [N, 1]
@@ -275,6 +300,11 @@ def family_samples(shape: Shape, field: Callable[[torch.Tensor], torch.Tensor], 
                    near: float = 0.05, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """SDF samples (x, t) → f of a :func:`growing` family: t uniform in [0, 1]; half the x uniform in [−1, 1]^d, half
     surface points of the shape at time t jittered by N(0, ``near``²). Returns ``xt [count, d + 1]``, ``f [count, 1]``."""
+    if not isinstance(shape, Shape):
+        raise ValueError(f"family_samples: shape must be a shapes.Shape, got {type(shape).__name__}")
+    if check_positive_int("family_samples: count", count) < 2:
+        raise ValueError(f"family_samples: count must be at least 2 (half uniform, half near the surface), got {count}")
+    check_positive_number("family_samples: final_scale", final_scale), check_positive_number("family_samples: near", near)
     generator = seeding.generator(seed)
     t = torch.rand(count, 1, generator=generator)
     uniform = 2 * torch.rand(count // 2, shape.dim, generator=generator) - 1

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from nfteach import seeding
 from nfteach import shapes
+from nfteach._checks import check_positive_number
 from nfteach.mesh import marching_cubes, surface_samples
 from nfteach.metrics import chamfer_l1
 from nfteach.viz3d import field_slice, plot_field_slices
@@ -105,6 +106,7 @@ def resolution_study(shape: shapes.Shape, volume: float, area: float, resolution
     faces, the milliseconds taken, whether it is watertight, the relative volume and area errors (%) against
     the analytic ``volume`` and ``area``, the mean |φ| ×1000 over points on the mesh (their exact distance to the
     true surface) and the Chamfer-L1 to the analytic surface (``samples`` points each)."""
+    check_positive_number("resolution_study: volume", volume), check_positive_number("resolution_study: area", area)
     low, high = shapes.padded_bounds(shape, 0.1)
     truth, _ = shapes.surface_points(shape, samples, seed=seeding.session_seed() + 1)
     rows = {}
@@ -124,4 +126,6 @@ def resolution_study(shape: shapes.Shape, volume: float, area: float, resolution
 
 def torus_measures(major_radius: float, minor_radius: float) -> tuple[float, float]:
     """The volume 2π²Rr² and area 4π²Rr of a torus (Pappus)."""
+    check_positive_number("torus_measures: major_radius", major_radius)
+    check_positive_number("torus_measures: minor_radius", minor_radius)
     return 2 * math.pi**2 * major_radius * minor_radius**2, 4 * math.pi**2 * major_radius * minor_radius

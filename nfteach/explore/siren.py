@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from nfteach._checks import check_image
 from nfteach import seeding
 from nfteach.data import grid
 from nfteach.metrics import psnr
@@ -21,6 +22,7 @@ def siren_image_run(img: torch.Tensor, omega_0: float = 30.0, hidden_layers: int
                     steps: int = 120, lr: float = 2e-3, final_lr: float | None = 1e-4, device=None) -> tuple[torch.Tensor, float]:
     """Fit a SIREN with ω0 = ``omega_0`` on every sine layer to a gray image ``[H, W, 1]`` in [0, 1] (targets
     mapped to [−1, 1]); returns the reconstruction ``[H, W, 1]`` in [0, 1] and its PSNR (dB)."""
+    check_image(img, "siren_image_run: img", channels=1)
     height, width_px, _ = img.shape
     coords, target = grid(height, width_px), img.reshape(-1, 1) * 2 - 1  # [N, 2], [N, 1]
     torch.manual_seed(seeding.session_seed())

@@ -11,7 +11,7 @@ import torch
 from matplotlib.figure import Figure
 
 from nfteach import seeding
-from nfteach._checks import check_positive_int, check_positive_number
+from nfteach._checks import check_number, check_positive_int, check_positive_number, check_tensor, check_vector
 from nfteach.data import sinusoids
 from nfteach.models import MLP
 from nfteach.spectral import frequency_response
@@ -40,6 +40,7 @@ def first_step_reaching(steps: Sequence[int], response: torch.Tensor, level: flo
     """For each frequency (column of ``response [T, K]``), the first of ``steps`` at which it is ≥ ``level``;
     inf where it never is. Works on one run's response or on an average over runs.
     """
+    check_tensor(response, "first_step_reaching: response", "[len(steps), K]"), check_number("first_step_reaching: level", level)
     if response.ndim != 2 or len(response) != len(steps):
         raise ValueError(f"first_step_reaching: response must be [len(steps), K] = [{len(steps)}, K], "
                          f"got {list(response.shape)}")
@@ -69,6 +70,7 @@ def spectral_bias_run(
     MSE, Adam. Every ``log_every`` iterations the prediction's response 2|F(k_i)| / (N A_i) is recorded.
     ``progress`` shows a progress bar, ``live`` the live loss and PSNR curves of :func:`~nfteach.train.fit`.
     """
+    check_vector(freqs, "spectral_bias_run: freqs"), check_positive_int("spectral_bias_run: n", n)
     depth = check_positive_int("spectral_bias_run: depth", depth)
     if depth < 2:
         raise ValueError(f"spectral_bias_run: depth counts linear layers and must be at least 2, got {depth}")
