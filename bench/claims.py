@@ -98,7 +98,7 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         "import nfteach.nerf as n\n"
         "_init = n.RadianceField.__init__\n"
         "n.RadianceField.__init__ = lambda self, num_frequencies=6, **k: _init(self, num_frequencies=0, **k)\n",
-        ('pe["depth error"] < 0.8 * raw["depth error"]',),
+        ('pe["depth error"] < raw["depth error"]',),
     ),
     "A3_activations_cppn.ipynb": WrongMethod(
         "every activation of the zoo replaced by ReLU (with the zoo's Xavier init)",
