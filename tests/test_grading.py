@@ -132,7 +132,7 @@ def graded(tmp_path_factory):
     nbformat.write(stripped, folder / "stripped_99_demo.ipynb")
     canary = root / "canary.txt"
     canary.write_text("alive")
-    kit = Path(grading.__file__).parent / "check" / "core.py"
+    kit = Path(grading.__file__).parents[1] / "check" / "core.py"
     paths = {"good": folder / "good.ipynb", "solution": root / "solutions" / "99_demo.ipynb", "canary": canary}
     _attacks(folder, paths)
     digest = lambda: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in
