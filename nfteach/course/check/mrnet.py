@@ -7,12 +7,13 @@ import math
 import numpy as np
 import torch
 
-from nfteach.course.check.core import Hint, Verdict, close, expect_shape, run, tensor
+from nfteach.course.check.core import Hint, Verdict, close, expect_shape, may_not_call, run, state, tensor, unchanged
 from nfteach.mrnet import PYRAMID_SIGMA, MRNet, gaussian_pyramid, lod_weights as reference_weights
 
 __all__ = ["lod_weights", "stage_target", "pyramid_reduce"]
 
 
+@may_not_call("nfteach.mrnet.lod_weights")
 def lod_weights(fn) -> Verdict:
     """Check ``fn(level, stages) -> stages weights`` against :func:`nfteach.mrnet.lod_weights`."""
 
@@ -44,19 +45,23 @@ def stage_target(fn) -> Verdict:
         net = MRNet("M", 2, 2, 3, [6, 8, 10])
         coords, values = torch.rand(50, 2) * 2 - 1, torch.rand(50, 2)
         for k in (0, 1, 2):
+            with torch.no_grad():  # before the call: an answer that changes the network cannot move the target
+                expected = (values - net(coords, level=k)).double()
+                one_stage_too_many = (values - net(coords, level=k + 1)).double()
+            before = state(net)
             got = fn(net, coords.clone(), values.clone(), k)
+            unchanged(net, before, "network")
             if isinstance(got, torch.Tensor) and got.requires_grad:
                 raise Hint("the frozen stages' sum is a constant: compute it under torch.no_grad() (or .detach() it), "
                            "so no gradient can reach the stages before k")
             got = tensor(got, "stage_target")
             with torch.no_grad():
-                expected = (values - net(coords, level=k)).double()
                 expect_shape(got, expected, "one target value per sample and channel")
                 if close(got, expected):
                     continue
                 if close(got, values.double()):
                     raise Hint(f"k={k}: stage k learns what the stages before it miss: subtract their sum from the values")
-                if close(got, (values - net(coords, level=k + 1)).double()):
+                if close(got, one_stage_too_many):
                     raise Hint(f"k={k}: subtract only the frozen stages 0 … k−1 (net(coords, level=k)), not stage k itself")
                 if close(got, -expected):
                     raise Hint(f"k={k}: the sign is flipped: values minus the frozen sum")
@@ -65,6 +70,10 @@ def stage_target(fn) -> Verdict:
     return run("stage_target", test, fn)
 
 
+@may_not_call("nfteach.mrnet.gaussian_pyramid",
+              "nfteach.mrnet.laplacian_pyramid",
+              "skimage.transform.pyramid_reduce",
+              "skimage.transform.pyramid_gaussian")
 def pyramid_reduce(fn) -> Verdict:
     """Check ``fn(image [H, W, C]) -> [H/2, W/2, C]`` against one level of :func:`nfteach.mrnet.gaussian_pyramid`."""
 

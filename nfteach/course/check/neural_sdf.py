@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from nfteach import losses, shapes
-from nfteach.course.check.core import Hint, Verdict, call, close, expect_shape, run, tensor
+from nfteach.course.check.core import (Hint, Verdict, call, close, expect_shape, may_not_call, reaches_parameters,
+                                       run, state, tensor, unchanged)
 from nfteach.models import LipschitzLinear, Siren
 
 __all__ = ["eikonal_loss", "clamped_l1", "lipschitz_linear"]
@@ -21,6 +22,7 @@ class _Analytic(nn.Module):
         return self.fn(x)
 
 
+@may_not_call("nfteach.losses.eikonal_loss", "nfteach.losses.eikonal_residual", "nfteach.shapes.gradient")
 def eikonal_loss(fn) -> Verdict:
     """Check ``fn(model, points [N, 3]) -> mean |‖∇Φ‖ − 1|`` against :func:`nfteach.losses.eikonal_loss`."""
 
@@ -31,29 +33,36 @@ def eikonal_loss(fn) -> Verdict:
         on_sdf = tensor(call(fn, sphere, points.clone(), hints=hints), "eikonal_loss")
         if on_sdf.numel() != 1:
             raise Hint(f"return one number (the mean over the points), got a tensor of shape {tuple(on_sdf.shape)}")
-        if abs(on_sdf.item()) > 1e-4:
+        if not abs(on_sdf.item()) <= 1e-4:
             raise Hint(f"a true SDF (a sphere) should give 0, got {on_sdf.item():.3g}")
         torch.manual_seed(8)
         model = Siren(3, 32, 1, 1)
+        expected = losses.eikonal_loss(model, points).detach().double()  # before the call, on the model as given
+        grad = shapes.gradient(model, points).detach().double()  # [N, 3]
+        before = state(model)
         got = call(fn, model, points.clone(), hints=hints)
+        unchanged(model, before, "model")
         if isinstance(got, torch.Tensor) and not got.requires_grad:
             raise Hint("the loss has no graph: take the gradient with create_graph=True so the loss can be trained")
+        if isinstance(got, torch.Tensor) and not reaches_parameters(got, model):
+            raise Hint("the loss's graph does not lead back to the model's weights: differentiate the model's output "
+                       "with torch.autograd.grad(..., create_graph=True)")
         got = tensor(got, "eikonal_loss").reshape(())
-        expected = losses.eikonal_loss(model, points).detach().double()
         if close(got, expected):
             return
-        grad_norm = shapes.gradient(model, points).norm(dim=1).double()
+        grad_norm = grad.norm(dim=1)
         if close(got, ((grad_norm - 1) ** 2).mean()):
             raise Hint("that is IGR's squared residual; SIREN's loss (used here) takes the absolute value |‖∇Φ‖ − 1|")
         if close(got, grad_norm.mean()) or close(got, (grad_norm - 1).mean()):
             raise Hint("penalise how far the gradient norm is from 1: |‖∇Φ‖ − 1|, averaged over the points")
-        if close(got, (shapes.gradient(model, points).abs().sum(1).double() - 1).abs().mean()):
+        if close(got, (grad.abs().sum(1) - 1).abs().mean()):
             raise Hint("‖∇Φ‖ is the Euclidean norm of the gradient (.norm(dim=1)), not the sum of |components|")
         raise Hint(f"got {got.item():.4g}, expected {expected.item():.4g}")
 
     return run("eikonal_loss", test, fn)
 
 
+@may_not_call("nfteach.losses.clamped_l1")
 def clamped_l1(fn) -> Verdict:
     """Check ``fn(pred [N, 1], target [N, 1], delta) -> scalar`` against :func:`nfteach.losses.clamped_l1`."""
 
@@ -85,6 +94,7 @@ def clamped_l1(fn) -> Verdict:
     return run("clamped_l1", test, fn)
 
 
+@may_not_call("nfteach.models.LipschitzLinear", "nfteach.models.LipschitzMLP")
 def lipschitz_linear(fn) -> Verdict:
     """Check ``fn(x [N, in], weight [out, in], bias [out], c) -> [N, out]`` against :class:`LipschitzLinear`."""
 

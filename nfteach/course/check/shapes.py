@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import torch
 
-from nfteach.course.check.core import Hint, Verdict, close, expect_shape, run, tensor
+from nfteach.course.check.core import Hint, Verdict, close, expect_shape, may_not_call, run, tensor
 from nfteach.raytrace import camera_rays, sphere_trace as reference_trace
 from nfteach.shapes import box, smooth_min, sphere, union
 
 __all__ = ["box_sdf", "smooth_union", "sphere_trace"]
 
 
+@may_not_call("nfteach.shapes.box")
 def box_sdf(fn) -> Verdict:
     """Check ``fn(points [N, 3], half_sizes [3]) -> [N, 1]`` against :func:`nfteach.shapes.box`."""
 
@@ -42,6 +43,7 @@ def box_sdf(fn) -> Verdict:
     return run("box_sdf", test, fn)
 
 
+@may_not_call("nfteach.shapes.smooth_min", "nfteach.shapes.union", "nfteach.shapes.smooth_min_all")
 def smooth_union(fn) -> Verdict:
     """Check ``fn(a [N, 1], b [N, 1], k) -> [N, 1]`` against :func:`nfteach.shapes.smooth_min`."""
 
@@ -71,6 +73,7 @@ def smooth_union(fn) -> Verdict:
     return run("smooth_union", test, fn)
 
 
+@may_not_call("nfteach.raytrace.sphere_trace", "nfteach.raytrace.render")
 def sphere_trace(fn) -> Verdict:
     """Check ``fn(sdf, origins [R, 3], directions [R, 3], max_steps, eps) -> (t [R], hit [R])`` against
     :func:`nfteach.raytrace.sphere_trace` on a small scene."""

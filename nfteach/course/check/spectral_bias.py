@@ -7,13 +7,14 @@ import math
 import torch
 
 from nfteach import data, spectral
-from nfteach.course.check.core import Hint, Verdict, close, expect_shape, ratio, run, tensor
+from nfteach.course.check.core import Hint, Verdict, close, expect_shape, may_not_call, ratio, run, tensor
 
 __all__ = ["sum_of_sinusoids", "spectrum", "frequency_response"]
 
 _FREQS, _AMPS, _PHASES = [1.0, 3.0, 7.0], [1.0, 0.5, 0.25], [0.3, 1.0, 2.0]
 
 
+@may_not_call("nfteach.data.sinusoids")
 def sum_of_sinusoids(fn) -> Verdict:
     """Check ``fn(t [n, 1], freqs, amps, phases) -> y [n, 1]`` against :func:`nfteach.data.sinusoids`."""
 
@@ -37,6 +38,7 @@ def sum_of_sinusoids(fn) -> Verdict:
     return run("sum_of_sinusoids", test, fn)
 
 
+@may_not_call("nfteach.spectral.spectrum")
 def spectrum(fn) -> Verdict:
     """Check ``fn(y [N]) -> magnitude [N // 2 + 1]`` against :func:`nfteach.spectral.spectrum`."""
 
@@ -57,6 +59,7 @@ def spectrum(fn) -> Verdict:
     return run("spectrum", test, fn)
 
 
+@may_not_call("nfteach.spectral.frequency_response")
 def frequency_response(fn) -> Verdict:
     """Check ``fn(y [N], freqs, amps) -> response [len(freqs)]`` against :func:`nfteach.spectral.frequency_response`."""
 

@@ -18,11 +18,13 @@ from typing import Iterable
 
 import nbformat
 
+from nfteach.course.check.core import MAY_NOT_CALL
 from nfteach.course.exercises import CHECK_TAG
 
 MAX_SUBMISSION_BYTES = 50 * 2**20
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """An exercise name: a solution's file name without .ipynb (no '/', no '..')."""
+DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 
 
 class GradingError(Exception):
@@ -31,13 +33,15 @@ class GradingError(Exception):
 
 @dataclass
 class Task:
-    """One graded task: its nbgrader ``grade_id``, points, check cell source, check and function names."""
+    """One graded task: its nbgrader ``grade_id``, points, check cell source, check and function names, and the
+    dotted names its answer may not call (the check's own list and what the solution's metadata adds)."""
 
     id: str
     points: float
     source: str
     check: str
     function: str
+    may_not_call: tuple[str, ...] = ()
 
 
 def is_check_cell(cell) -> bool:
@@ -69,8 +73,19 @@ def tasks_of(notebook: nbformat.NotebookNode, where: str = "notebook") -> list[T
         if is_check_cell(cell):
             grading = cell.metadata["nbgrader"]
             check_name, function = parse_check(cell.source, f"{where}, cell {index}")
-            tasks.append(Task(str(grading["grade_id"]), float(grading.get("points", 1)), cell.source, check_name, function))
+            banned = (*MAY_NOT_CALL.get(check_name, ()), *_declared_bans(cell, f"{where}, cell {index}"))
+            tasks.append(Task(str(grading["grade_id"]), float(grading.get("points", 1)), cell.source, check_name,
+                              function, tuple(dict.fromkeys(banned))))
     return tasks
+
+
+def _declared_bans(cell, where: str) -> list[str]:
+    """A solution check cell's ``metadata.nfteach.may_not_call``: dotted names (GradingError for anything else)."""
+    declared = cell.metadata.get("nfteach", {}).get("may_not_call", []) if isinstance(cell.metadata.get("nfteach"), dict) else []
+    if not isinstance(declared, list) or not all(isinstance(n, str) and DOTTED.fullmatch(n) for n in declared):
+        raise GradingError(f"{where}: metadata.nfteach.may_not_call must be a list of dotted names such as "
+                           f"'nfteach.shapes.box', got {declared!r}")
+    return declared
 
 
 def load_solutions(folder: Path) -> dict[str, list[Task]]:

@@ -38,7 +38,8 @@ class Settings:
             raise GradingError(f"--time-limit must be > 0 seconds, got {self.limits.seconds}")
 
 
-PROBE = "__import__('nfteach.course.recording').course.recording.record({check!r}, lambda: {function}, {file!r})"
+PROBE = ("__import__('nfteach.course.recording').course.recording.record({check!r}, lambda: {function}, {file!r}, "
+         "{may_not_call!r})")
 
 
 def _check_cells(notebook: nbformat.NotebookNode, tasks: list[Task]) -> dict[int, Task]:
@@ -69,7 +70,8 @@ def execute(submission: Submission, settings: Settings, hidden: list[Path]) -> R
     notebook = submission.notebook
     cells = _check_cells(notebook, submission.tasks)
     for index, task in cells.items():
-        notebook.cells[index].source = PROBE.format(check=task.check, function=task.function, file=f"probe-{index}.npz")
+        notebook.cells[index].source = PROBE.format(check=task.check, function=task.function, file=f"probe-{index}.npz",
+                                                  may_not_call=task.may_not_call)
         notebook.cells[index].cell_type = "code"
     for cell in notebook.cells:
         if cell.cell_type == "code":

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nfteach.course import recording
+from nfteach.course.check.core import KitCall
+from nfteach.course.grading.kitcalls import forbidden_use
 from nfteach.course.grading.discover import Submission, Task
 from nfteach.course.grading.run import Run, Settings
 
@@ -53,15 +55,21 @@ def score(submission: Submission, run: Run, settings: Settings) -> Report:
     stop = stops[0] if stops else None
     ended = any(e.get("end") for e in run.events)
     where = {task.id: index for index, task in run.cells.items()}
+    kit_calls: list[str] = []
     for task in submission.tasks:
         index = where.get(task.id)
         if index is None:
             report.results[task.id] = Result("missing")
             continue
         recorded = run.recordings.get(index)
-        if isinstance(recorded, tuple):
+        banned = forbidden_use([c.source for c in submission.notebook.cells[:index] if c.cell_type == "code"],
+                               task.function, task.may_not_call) if submission.notebook is not None else None
+        if banned is not None:
+            report.results[task.id] = Result("failed", str(KitCall(banned)))
+            kit_calls.append(f"{task.id} uses {banned.split(' (')[0]}")
+        elif isinstance(recorded, tuple):
             try:
-                verdict = recording.replay(getattr(check, task.check), *recorded)
+                verdict = recording.replay(getattr(check, task.check), *recorded, may_not_call=task.may_not_call)
                 report.results[task.id] = Result(verdict.status, verdict.detail)
             except Exception as error:  # a malformed recording: the student's loss only
                 report.results[task.id] = Result("error", f"unreadable recording ({type(error).__name__})")
@@ -78,6 +86,8 @@ def score(submission: Submission, run: Run, settings: Settings) -> Report:
         else:
             report.results[task.id] = Result("error", f"the check cell ran but reported nothing ({recorded})")
     notes = [report.note] if report.note else []
+    if kit_calls:
+        notes.append("scored 0 for calling the kit's own implementation: " + ", ".join(kit_calls))
     if stop is not None:
         notes.append(str(stop.get("reason", ""))[:300])
     if not run.events and run.outcome is not None and not run.outcome.timed_out:
