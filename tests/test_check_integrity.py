@@ -79,10 +79,11 @@ def _solution_answers() -> dict:
     import nbformat
 
     namespace: dict = {}
+    answers: list[str] = []  # defined last, so that no notebook's import of a kit function shadows an answer
     for path in sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.metadata.get("nbgrader", {}).get("solution"):
-                exec(cell.source, namespace)
+                answers.append(cell.source)
             elif cell.cell_type == "code" and "nfteach-check" not in cell.metadata.get("tags", []):
                 lines = [line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
                          for line in cell.source.splitlines()]
@@ -92,6 +93,8 @@ def _solution_answers() -> dict:
                     exec(compile(ast.Module(head, []), str(path), "exec"), namespace)
                 except Exception:  # a constant computed from something this loader does not run
                     pass
+    for source in answers:
+        exec(source, namespace)
     return namespace
 
 
@@ -187,3 +190,33 @@ def test_an_eikonal_loss_from_finite_differences_fails():
 
     verdict = check.eikonal_loss(answer)
     assert verdict.status == "failed" and "does not lead back to the model's weights" in verdict.detail, verdict
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_solution_passes_on_fresh_inputs(task):
+    for draw in (1, 12345, 2**31 - 2):
+        with core.fresh_inputs(draw):
+            verdict = getattr(check, task)(ANSWERS[task])
+        assert verdict.status == "passed", (draw, verdict)
+
+
+def _memorised(task: str):
+    """An answer that replays, call by call, what the solution returned on the usual inputs (a lookup table)."""
+    outputs = []
+
+    def learn(*args):
+        outputs.append(ANSWERS[task](*args))
+        return outputs[-1]
+
+    assert getattr(check, task)(learn)
+    replies = iter(outputs)
+    return lambda *args: next(replies)
+
+
+@pytest.mark.parametrize("task", [t for t in TASKS if t != "siren_init"])  # siren_init draws its own weights
+def test_memorised_answers_pass_on_the_usual_inputs_and_fail_on_the_graders(task):
+    if task not in ("eikonal_loss", "gradient"):  # those fail already: a stored graph leads to another model
+        assert getattr(check, task)(_memorised(task)).status == "passed"
+    table = _memorised(task)  # learnt on the usual inputs
+    with core.fresh_inputs(777):
+        assert getattr(check, task)(table).status != "passed"

@@ -131,10 +131,12 @@ class Recorder:
             self.calls.append(call)
 
 
-def record(check_name: str, get_function: Callable[[], object], path: str, may_not_call: tuple[str, ...] = ()) -> None:
+def record(check_name: str, get_function: Callable[[], object], path: str, may_not_call: tuple[str, ...] = (),
+           draw: int = 0) -> None:
     """Run ``check.<check_name>`` on the student's function (the student sees its line) and save the recording.
 
-    ``may_not_call``: what the task's solution declares the answer may not call, besides the check's own list.
+    ``may_not_call``: what the task's solution declares the answer may not call, besides the check's own list;
+    ``draw``: the grader's number for this run, from which the check draws fresh inputs (0: the usual ones).
     """
     from nfteach.course import check
     from nfteach.course.check import core
@@ -149,13 +151,14 @@ def record(check_name: str, get_function: Callable[[], object], path: str, may_n
     else:
         core.also_may_not_call = tuple(may_not_call)
         try:
-            if callable(fn):
-                recorder = Recorder(fn)
-                getattr(check, check_name)(recorder)
-                index["calls"], arrays = recorder.calls, recorder.arrays
-            else:
-                index["not_callable"] = type(fn).__name__[:80]
-                getattr(check, check_name)(fn)
+            with core.fresh_inputs(draw):
+                if callable(fn):
+                    recorder = Recorder(fn)
+                    getattr(check, check_name)(recorder)
+                    index["calls"], arrays = recorder.calls, recorder.arrays
+                else:
+                    index["not_callable"] = type(fn).__name__[:80]
+                    getattr(check, check_name)(fn)
         finally:
             core.also_may_not_call = ()
     np.savez(path, index=np.array(json.dumps(index)), **arrays)
@@ -224,10 +227,12 @@ class Replay:
                 raise RecordingError("a recorded argument has another type")
 
 
-def replay(check_fn: Callable, index: dict, arrays: dict[str, np.ndarray], may_not_call: tuple[str, ...] = ()):
+def replay(check_fn: Callable, index: dict, arrays: dict[str, np.ndarray], may_not_call: tuple[str, ...] = (),
+           draw: int = 0):
     """The check's :class:`~nfteach.course.check.core.Verdict`, computed here from the recording alone.
 
-    ``may_not_call``: every name the task forbids (the check's and the solution's), to name a recorded kit call.
+    ``may_not_call``: every name the task forbids (the check's and the solution's), to name a recorded kit call;
+    ``draw``: the number the recording was made with (the same fresh inputs).
     """
     import contextlib
     import io
@@ -239,7 +244,7 @@ def replay(check_fn: Callable, index: dict, arrays: dict[str, np.ndarray], may_n
     stand_in = type(str(index["not_callable"])[:80], (), {})() if "not_callable" in index else Replay(index["calls"], arrays, may_not_call)
     state = torch.get_rng_state()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), core.fresh_inputs(draw):
             check_fn(stand_in)
     except AssertionError:  # NFTEACH_STRICT=1 in the grader's environment: the verdict is kept all the same
         pass

@@ -11,13 +11,14 @@ With the environment variable
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import os
 import sys
 import types
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import torch
 
@@ -171,6 +172,32 @@ def run(task: str, test: Callable[[Callable], None], fn) -> Verdict:
     if not verdict and os.environ.get("NFTEACH_STRICT") == "1":
         raise AssertionError(verdict.message)
     return verdict
+
+
+_draw = 0
+"""0 in a notebook; in the grader, a number drawn afresh for each run (see :func:`fresh_inputs`)."""
+
+
+def inputs_seed(base: int) -> int:
+    """The seed of a check's inputs: ``base`` in a notebook (the same inputs every time), mixed in the grader with
+    the number drawn for the run, so that a table of memorised answers for the usual inputs does not pass."""
+    return base if not _draw else (base * 1_000_003 + _draw) % 2**31
+
+
+def drawn() -> bool:
+    """True while a check runs on inputs drawn for this run (the grader's); False in a notebook."""
+    return _draw != 0
+
+
+@contextlib.contextmanager
+def fresh_inputs(draw: int) -> Iterator[None]:
+    """Run the checks inside on inputs drawn from ``draw`` (≠ 0); the grader and its sandbox use the same number."""
+    global _draw
+    previous, _draw = _draw, int(draw)
+    try:
+        yield
+    finally:
+        _draw = previous
 
 
 def tensor(value, what: str) -> torch.Tensor:

@@ -7,7 +7,7 @@ import math
 import torch
 
 from nfteach import metrics
-from nfteach.course.check.core import Hint, Verdict, call, close, expect_shape, may_not_call, run, tensor
+from nfteach.course.check.core import Hint, Verdict, call, close, expect_shape, inputs_seed, may_not_call, run, tensor
 from nfteach.encodings import FourierFeatures, PositionalEncoding
 
 __all__ = ["positional_encoding", "fourier_features", "psnr"]
@@ -27,7 +27,7 @@ def positional_encoding(fn) -> Verdict:
     """Check ``fn(x [N, d], num_frequencies) -> [N, d (1 + 2L)]`` against :class:`nfteach.PositionalEncoding`."""
 
     def test(fn):
-        x = torch.rand(50, 2, generator=torch.Generator().manual_seed(1)) * 2 - 1
+        x = torch.rand(50, 2, generator=torch.Generator().manual_seed(inputs_seed(1))) * 2 - 1
         expected = PositionalEncoding(2, 4)(x).double()
         got = tensor(fn(x.clone(), 4), "positional_encoding")
         if got.shape[-1:] == (16,):
@@ -57,7 +57,7 @@ def fourier_features(fn) -> Verdict:
     """Check ``fn(v [N, d], B [m, d]) -> [N, 2m]`` against :class:`nfteach.FourierFeatures`."""
 
     def test(fn):
-        generator = torch.Generator().manual_seed(2)
+        generator = torch.Generator().manual_seed(inputs_seed(2))
         v, B = torch.rand(100, 2, generator=generator), 3 * torch.randn(256, 2, generator=generator)
         expected = FourierFeatures.from_matrix(B)(v).double()
         projection = "v is [N, d] and B is [m, d], so project with v @ B.T ({error})"
@@ -81,7 +81,7 @@ def psnr(fn) -> Verdict:
     """Check ``fn(pred, target, data_range=1.0) -> float`` against :func:`nfteach.metrics.psnr`."""
 
     def test(fn):
-        generator = torch.Generator().manual_seed(3)
+        generator = torch.Generator().manual_seed(inputs_seed(3))
         target = torch.rand(32, 32, 1, generator=generator)
         pred = (target + 0.05 * torch.randn(target.shape, generator=generator)).clamp(0, 1)
         for data_range, scale in ((1.0, 1.0), (2.0, 2.0)):

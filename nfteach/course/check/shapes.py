@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from nfteach.course.check.core import Hint, Verdict, close, expect_shape, may_not_call, run, tensor
+from nfteach.course.check.core import Hint, Verdict, close, drawn, expect_shape, inputs_seed, may_not_call, run, tensor
 from nfteach.raytrace import camera_rays, sphere_trace as reference_trace
 from nfteach.shapes import box, smooth_min, sphere, union
 
@@ -16,7 +16,7 @@ def box_sdf(fn) -> Verdict:
     """Check ``fn(points [N, 3], half_sizes [3]) -> [N, 1]`` against :func:`nfteach.shapes.box`."""
 
     def test(fn):
-        torch.manual_seed(7)
+        torch.manual_seed(inputs_seed(7))
         half = torch.tensor([0.3, 0.5, 0.2])
         points = torch.rand(500, 3) * 2 - 1
         expected = box(half.tolist())(points).double()
@@ -48,7 +48,7 @@ def smooth_union(fn) -> Verdict:
     """Check ``fn(a [N, 1], b [N, 1], k) -> [N, 1]`` against :func:`nfteach.shapes.smooth_min`."""
 
     def test(fn):
-        torch.manual_seed(8)
+        torch.manual_seed(inputs_seed(8))
         a, b, k = torch.randn(400, 1) * 0.3, torch.randn(400, 1) * 0.3, 0.2
         b[0] = a[0]  # where the two shapes' distances are equal
         expected = smooth_min(a, b, k).double()
@@ -80,7 +80,10 @@ def sphere_trace(fn) -> Verdict:
 
     def test(fn):
         scene = union(sphere(0.4, center=[-0.3, 0.0, 0.0]), box([0.25, 0.25, 0.25]), k=0.05)
-        origins, directions = camera_rays(24, eye=(0.0, 0.4, 2.5))
+        eye = torch.tensor([0.0, 0.4, 2.5])
+        if drawn():  # in the grader, a camera moved a little for this run: a table of the usual answers fails
+            eye += 0.2 * torch.rand(3, generator=torch.Generator().manual_seed(inputs_seed(9))) - 0.1
+        origins, directions = camera_rays(24, eye=tuple(eye.tolist()))
         reference = reference_trace(scene, origins, directions, max_steps=64, eps=1e-4)
         result = fn(scene, origins.clone(), directions.clone(), 64, 1e-4)
         if not isinstance(result, tuple) or len(result) != 2:

@@ -8,6 +8,7 @@ hands back plain data. Nothing here decides a grade (see :mod:`.score`).
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import sys
 import tempfile
@@ -39,7 +40,7 @@ class Settings:
 
 
 PROBE = ("__import__('nfteach.course.recording').course.recording.record({check!r}, lambda: {function}, {file!r}, "
-         "{may_not_call!r})")
+         "{may_not_call!r}, {draw})")
 
 
 def _check_cells(notebook: nbformat.NotebookNode, tasks: list[Task]) -> dict[int, Task]:
@@ -63,15 +64,18 @@ class Run:
     recordings: dict[int, tuple[dict, dict] | str]
     events: list[dict]
     outcome: sandbox.Outcome | None = None
+    draw: int = 0
+    """The number the check inputs of this run were drawn from (the replay draws the same)."""
 
 
 def execute(submission: Submission, settings: Settings, hidden: list[Path]) -> Run:
     """Run a submission in a fresh sandbox and collect its recordings and events (no verdicts here)."""
     notebook = submission.notebook
     cells = _check_cells(notebook, submission.tasks)
+    draw = 1 + secrets.randbelow(2**31 - 1)  # fresh check inputs for this run: memorised answers do not pass
     for index, task in cells.items():
         notebook.cells[index].source = PROBE.format(check=task.check, function=task.function, file=f"probe-{index}.npz",
-                                                  may_not_call=task.may_not_call)
+                                                  may_not_call=task.may_not_call, draw=draw)
         notebook.cells[index].cell_type = "code"
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -89,7 +93,7 @@ def execute(submission: Submission, settings: Settings, hidden: list[Path]) -> R
                 recordings[index] = recording.load(workdir / f"probe-{index}.npz")
             except recording.RecordingError as error:
                 recordings[index] = str(error)
-        return Run(cells, recordings, _events(workdir / "events.jsonl"), outcome)
+        return Run(cells, recordings, _events(workdir / "events.jsonl"), outcome, draw)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -69,7 +69,8 @@ def score(submission: Submission, run: Run, settings: Settings) -> Report:
             kit_calls.append(f"{task.id} uses {banned.split(' (')[0]}")
         elif isinstance(recorded, tuple):
             try:
-                verdict = recording.replay(getattr(check, task.check), *recorded, may_not_call=task.may_not_call)
+                verdict = recording.replay(getattr(check, task.check), *recorded, may_not_call=task.may_not_call,
+                                           draw=run.draw)
                 report.results[task.id] = Result(verdict.status, verdict.detail)
             except Exception as error:  # a malformed recording: the student's loss only
                 report.results[task.id] = Result("error", f"unreadable recording ({type(error).__name__})")
