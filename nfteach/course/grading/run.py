@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -95,7 +94,7 @@ def execute(submission: Submission, settings: Settings, hidden: list[Path]) -> R
                 recordings[index] = str(error)
         return Run(cells, recordings, _events(workdir / "events.jsonl"), outcome, draw)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        sandbox.remove(workdir)
 
 
 def _events(path: Path) -> list[dict]:
