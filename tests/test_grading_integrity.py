@@ -114,3 +114,96 @@ def test_a_recorded_kit_call_is_named_only_from_the_tasks_list(tmp_path):
     np.savez(path, index=np.array(__import__("json").dumps(forged)))
     verdict = recording.replay(check.psnr, *recording.load(path), may_not_call=("nfteach.metrics.psnr",))
     assert verdict.detail == "this task asks you to write it yourself; you called the kit's implementation"
+
+
+# the grader never fails the class, never loses a row (no kernel runs in these)
+
+def _course(tmp_path: Path) -> Path:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_grading import _solutions
+
+    return _solutions(tmp_path)
+
+
+def test_a_notebook_whose_metadata_nfteach_is_a_string_is_still_matched_and_read(tmp_path):
+    solutions = _course(tmp_path)
+    notebook = nbformat.read(tmp_path / "alice_99_demo.ipynb", as_version=4)
+    notebook.metadata["nfteach"] = "99_demo"
+    nbformat.write(notebook, tmp_path / "bob_99_demo.ipynb")
+    submission = grading.inspect(tmp_path / "bob_99_demo.ipynb", grading.load_solutions(solutions), solutions)
+    assert submission.notebook is not None and [t.id for t in submission.tasks] == ["99-psnr", "99-sine_layer"]
+
+
+def test_a_cell_with_a_numeric_source_is_read_as_text(tmp_path):
+    solutions = _course(tmp_path)
+    text = (tmp_path / "alice_99_demo.ipynb").read_text()
+    import json
+
+    notebook = json.loads(text)
+    notebook["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": 5})
+    (tmp_path / "carol_99_demo.ipynb").write_text(json.dumps(notebook))
+    submission = grading.inspect(tmp_path / "carol_99_demo.ipynb", grading.load_solutions(solutions), solutions)
+    assert submission.note == "" and submission.notebook.cells[1].source == "5"
+    assert len(submission.tasks) == 2
+
+
+def test_a_file_name_naming_two_exercises_is_not_guessed(tmp_path):
+    names = {"01_spectral_bias", "02_fourier_features"}
+    assert grading.find_solution(Path("alice_01_spectral_bias_02_fourier_features.ipynb"), None, names) is None
+    assert grading.find_solution(Path("alice_01_spectral_bias.ipynb"), None, names | {"01_spectral"}) == "01_spectral_bias"
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "x_01_spectral_bias_02_fourier_features.ipynb")
+    submission = grading.inspect(tmp_path / "x_01_spectral_bias_02_fourier_features.ipynb",
+                                 {name: [] for name in names}, tmp_path / "solutions")
+    assert "names 01_spectral_bias and 02_fourier_features" in submission.note
+
+
+def test_names_that_differ_only_in_control_characters_stay_apart():
+    assert grading.clean("alice\nbob") != grading.clean("alice bob")
+    assert grading.clean("alice\nbob") == "alice\\nbob" and "\x1b" not in grading.clean("\x1b[31mred")
+
+
+@pytest.mark.parametrize("target", ["alice_99_demo.ipynb", "solutions/99_demo.ipynb", "solutions/grades.csv", "notes.txt"])
+def test_the_report_never_overwrites_a_submission_a_solution_or_another_file(tmp_path, target):
+    solutions = _course(tmp_path)
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    before = (tmp_path / target).read_bytes() if (tmp_path / target).exists() else None
+    with pytest.raises(grading.GradingError, match="--out"):
+        grading.grade([tmp_path / "alice_99_demo.ipynb"], solutions, grading.Settings(use_sandbox=False),
+                      out=tmp_path / target)
+    assert ((tmp_path / target).read_bytes() if (tmp_path / target).exists() else None) == before
+
+
+def test_regrading_into_the_same_report_keeps_the_other_rows(tmp_path):
+    task = grading.Task("99-psnr", 1.0, "", "psnr", "psnr")
+    report = lambda name, status: grading.Report(name, [task], {"99-psnr": grading.Result(status)})
+    writer = grading.CsvReport(tmp_path / "grades.csv", ["99-psnr"], keep=set())
+    for name in ("a.ipynb", "b.ipynb", "c.ipynb"):
+        writer.write(report(name, "failed"))
+    writer.close()
+    writer = grading.CsvReport(tmp_path / "grades.csv", ["99-psnr"], keep={"b.ipynb"})
+    writer.write(report("b.ipynb", "passed"))
+    writer.close()
+    columns, rows = grading.report.read_report(tmp_path / "grades.csv")
+    assert sorted(rows) == ["a.ipynb", "b.ipynb", "c.ipynb"] and rows["b.ipynb"]["total"] == "1"
+
+
+def test_too_little_memory_an_empty_folder_and_a_file_named_twice(tmp_path):
+    solutions = _course(tmp_path)
+    with pytest.raises(grading.GradingError, match="--memory must be at least 1 GiB"):
+        grading.Settings(limits=grading.sandbox.Limits(memory=int(0.05 * 2**30)))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(grading.GradingError, match="no submissions"):
+        grading.grade([tmp_path / "empty"], solutions, grading.Settings(use_sandbox=False))
+    alice = tmp_path / "alice_99_demo.ipynb"
+    assert grading.discover([alice, tmp_path, Path(str(alice))]) == [alice]
+
+
+def test_more_jobs_than_cores_is_said(tmp_path, monkeypatch):
+    solutions = _course(tmp_path)
+    said = []
+    monkeypatch.setattr(grading, "execute", lambda *a: (_ for _ in ()).throw(RuntimeError("not run here")))
+    grading.grade([tmp_path / "alice_99_demo.ipynb"], solutions, grading.Settings(jobs=64, use_sandbox=False), log=said.append)
+    assert any("--jobs 64 is more than the" in line for line in said)

@@ -24,12 +24,16 @@ from nfteach.course.grading.score import Report, Result, score
 
 def default_jobs(limits: sandbox.Limits) -> int:
     """As many parallel submissions as there are cores and memory for (each may use ``limits.memory``)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = _cores()
     try:
         available = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo") if line.startswith("MemAvailable"))
     except (OSError, StopIteration):
         available = limits.memory
     return max(1, min(cores, available // limits.memory))
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Settings | None = None, *,
@@ -42,17 +46,23 @@ def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Sett
     """
     settings = settings or Settings()
     known = load_solutions(solutions)
+    files = discover(paths)
+    if not files:
+        raise GradingError(f"no submissions (*.ipynb) in {', '.join(map(str, paths))}: nothing to grade")
     if out is not None:
-        CsvReport.check(Path(out))
+        CsvReport.check(Path(out), protected=[Path(solutions), *files])
     if settings.use_sandbox and sandbox.problem():
         raise GradingError(sandbox.problem())
-    files = discover(paths)
     if shard_of is not None:
         files = shard(files, *shard_of)
+    hidden = [Path(solutions), *{p.parent for p in files}, *([Path(out)] if out is not None else [])]
+    for path in sandbox.exposed(hidden) if settings.use_sandbox and log is not None else []:
+        log(f"warning: {clean(path)} lies inside a folder the sandbox shows to every kernel: move it elsewhere")
+    if settings.jobs > _cores() and log is not None:
+        log(f"warning: --jobs {settings.jobs} is more than the {_cores()} cores here: the submissions will share them")
     submissions = [inspect(path, known, Path(solutions)) for path in files]
     columns = list(dict.fromkeys(task.id for s in submissions for task in s.tasks))
-    writer = CsvReport(Path(out), columns) if out is not None else None
-    hidden = [Path(solutions), *{p.parent for p in files}, *files, *([Path(out)] if out is not None else [])]
+    writer = CsvReport(Path(out), columns, keep={str(p) for p in files}) if out is not None else None
     reports: dict[int, Report] = {}
 
     def finish(position: int, report: Report) -> None:

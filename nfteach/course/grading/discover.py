@@ -102,26 +102,44 @@ def load_solutions(folder: Path) -> dict[str, list[Task]]:
     return solutions
 
 
+def stated_exercise(notebook: nbformat.NotebookNode | None):
+    """What ``metadata.nfteach.exercise`` says (None when absent, or when ``metadata.nfteach`` is no mapping)."""
+    stated = notebook.get("metadata", {}).get("nfteach") if notebook is not None else None
+    return stated.get("exercise") if isinstance(stated, dict) else None
+
+
+def name_matches(path: Path, names: Iterable[str]) -> list[str]:
+    """The solution names a file name contains, leaving out a name contained in another that matches too
+    (``01_a`` inside ``01_a_extra``): one entry when the file name says which exercise it is."""
+    found = sorted(name for name in set(names) if name in Path(path).stem)
+    return [name for name in found if not any(name != other and name in other for other in found)]
+
+
 def find_solution(path: Path, notebook: nbformat.NotebookNode | None, names: Iterable[str]) -> str | None:
-    """The exercise a submission belongs to: its metadata's name if that is a solution, else the longest
-    solution name its file name contains."""
+    """The exercise a submission belongs to: its metadata's name if that is a solution, else the one solution name
+    its file name contains (None when it contains none, or two that neither contains the other)."""
     names = set(names)
-    stated = notebook.metadata.get("nfteach", {}).get("exercise") if notebook is not None else None
+    stated = stated_exercise(notebook)
     if isinstance(stated, str) and NAME.fullmatch(stated) and stated in names:
         return stated
-    matches = [name for name in names if name in Path(path).stem]
-    return max(matches, key=len) if matches else None
+    matches = name_matches(path, names)
+    return matches[0] if len(matches) == 1 else None
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
     """The submissions: each file given, and each ``*.ipynb`` entry of each folder given (links included, to be
-    reported), in order."""
-    files = []
+    reported), in order, each file once however often it was named."""
+    files, seen = [], set()
     for path in map(Path, paths):
         if path.is_dir():  # a folder you name may be a link; links inside it are reported, not followed
-            files += sorted(p for p in path.iterdir() if p.name.endswith(".ipynb"))
+            entries = sorted(p for p in path.iterdir() if p.name.endswith(".ipynb"))
         else:
-            files.append(path)
+            entries = [path]
+        for entry in entries:
+            key = os.path.realpath(entry.parent) + os.sep + entry.name  # the file itself, not a link's target
+            if key not in seen:
+                seen.add(key)
+                files.append(entry)
     return files
 
 
@@ -173,6 +191,18 @@ def _read(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
         return None, f"not a valid notebook (bad JSON?): {first_line[:120]}"
     if not isinstance(notebook.get("cells"), list) or not all(isinstance(c, dict) and "source" in c for c in notebook.cells):
         return None, "not a valid notebook: it has no list of cells"
+    if not isinstance(notebook.get("metadata"), dict):
+        notebook.metadata = nbformat.NotebookNode()
+    for cell in notebook.cells:  # what an editor or a hand may leave: read it as Jupyter would show it
+        source = cell.source
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            cell.source = "".join(source)
+        elif not isinstance(source, str):
+            cell.source = "" if source is None else str(source)
+        if not isinstance(cell.get("metadata"), dict):
+            cell.metadata = nbformat.NotebookNode()
+        if not isinstance(cell.metadata.get("tags", []), list):
+            cell.metadata.pop("tags")
     return notebook, ""
 
 
@@ -183,8 +213,11 @@ def inspect(path: Path, solutions: dict[str, list[Task]], folder: Path) -> Submi
         return Submission(path, None, [], problem)
     name = find_solution(path, notebook, solutions)
     if name is None:
-        stated = notebook.metadata.get("nfteach", {}).get("exercise") if notebook is not None else None
+        stated, matches = stated_exercise(notebook), name_matches(path, solutions)
         said = f"metadata.nfteach.exercise = {str(stated)[:60]!r}, " if stated is not None else ""
+        if len(matches) > 1:
+            return Submission(path, None, [], f"its file name {path.name!r} names {' and '.join(matches)}: rename it, "
+                                              "or set metadata.nfteach.exercise; not graded")
         return Submission(path, None, [], f"no solution in {folder} matches it ({said}file name {path.name!r}): not graded")
     return Submission(path, notebook, solutions[name], problem)
 

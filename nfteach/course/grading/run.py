@@ -20,6 +20,10 @@ from nfteach.course import recording, sandbox
 from nfteach.course.grading.discover import GradingError, Submission, Task, is_check_cell
 
 
+MIN_MEMORY = 2**30
+"""The least memory a graded run may be given: below it the kernel cannot start, and the student would be blamed."""
+
+
 @dataclass
 class Settings:
     """How to grade: per-cell timeout, limits per submission, parallel jobs, sandbox or not."""
@@ -36,6 +40,9 @@ class Settings:
             raise GradingError(f"--jobs must be at least 1, got {self.jobs}")
         if not self.limits.seconds > 0:
             raise GradingError(f"--time-limit must be > 0 seconds, got {self.limits.seconds}")
+        if self.limits.memory < MIN_MEMORY:
+            raise GradingError(f"--memory must be at least {MIN_MEMORY / 2**30:g} GiB (a kernel with PyTorch needs about "
+                               f"that much before any student code runs), got {self.limits.memory / 2**30:g}")
 
 
 PROBE = ("__import__('nfteach.course.recording').course.recording.record({check!r}, lambda: {function}, {file!r}, "
