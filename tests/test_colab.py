@@ -101,3 +101,17 @@ def test_outside_colab_a_missing_kit_says_how_to_install_it():
         raise AssertionError("the install cell did not stop")
     finally:
         importlib.util.find_spec = real
+
+
+def test_colab_mistakes_get_one_line_not_a_traceback(tmp_path, capsys):
+    outside = tmp_path / "outside.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), outside)
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "broken.ipynb").write_text("{ not json")
+    for arguments, message in [([str(outside), "--root", str(tmp_path / "root")], "is outside --root"),
+                               ([str(tmp_path / "root" / "broken.ipynb"), "--root", str(tmp_path / "root")], "is not a notebook"),
+                               (["--root", str(tmp_path / "nonexistent")], "is not a folder")]:
+        assert cli.main(["colab", *arguments]) == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error and len(error.strip().splitlines()) == 1
+

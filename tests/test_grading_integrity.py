@@ -207,3 +207,13 @@ def test_more_jobs_than_cores_is_said(tmp_path, monkeypatch):
     monkeypatch.setattr(grading, "execute", lambda *a: (_ for _ in ()).throw(RuntimeError("not run here")))
     grading.grade([tmp_path / "alice_99_demo.ipynb"], solutions, grading.Settings(jobs=64, use_sandbox=False), log=said.append)
     assert any("--jobs 64 is more than the" in line for line in said)
+
+
+def test_grading_into_a_device_is_refused_in_one_line(tmp_path, capsys):
+    from nfteach.course import cli
+
+    solutions = _course(tmp_path)
+    code = cli.main(["grade", str(tmp_path / "alice_99_demo.ipynb"), "--solutions", str(solutions), "--out", "/dev/full",
+                     "--no-sandbox"])
+    error = capsys.readouterr().err
+    assert code == 2 and "--out /dev/full is not a regular file" in error and "Traceback" not in error

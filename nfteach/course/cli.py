@@ -22,15 +22,27 @@ def _add_root(parser: argparse.ArgumentParser) -> None:
 
 def _colab(args: argparse.Namespace) -> int:
     root = Path(args.root)
+    if not root.is_dir():
+        print(f"nfteach colab: --root {root} is not a folder: give the repository root", file=sys.stderr)
+        return 2
     paths = [Path(p) for p in args.paths] or colab.notebook_paths(root)
     stale = []
     for path in paths:
         if not path.is_file():
             print(f"nfteach colab: no notebook at {path}", file=sys.stderr)
             return 2
+        if not path.resolve().is_relative_to(root.resolve()):
+            print(f"nfteach colab: {path} is outside --root {root}: its Colab address is made from its place in the "
+                  "repository; pass --root", file=sys.stderr)
+            return 2
         relative = path.resolve().relative_to(root.resolve()).as_posix()
+        try:
+            notebook = nbformat.read(path, as_version=4)
+        except Exception as error:  # nbformat raises several types for text that is not a notebook
+            print(f"nfteach colab: {path} is not a notebook ({type(error).__name__}); nothing was written", file=sys.stderr)
+            return 2
         if args.check:
-            if not colab.has_header(nbformat.read(path, as_version=4), relative):
+            if not colab.has_header(notebook, relative):
                 stale.append(relative)
         elif colab.stamp(path, root):
             print(f"updated the Colab header of {relative}")
@@ -54,9 +66,11 @@ def _exercises(args: argparse.Namespace) -> int:
             print(f"wrote {relative}")
         elif outcome.action == "skipped":
             print(f"skipped {relative}: edited since it was generated (use --force to overwrite)", file=sys.stderr)
+        elif outcome.action == "link":
+            print(f"skipped {relative}: a symbolic link, never written through (remove it to regenerate)", file=sys.stderr)
         elif outcome.action == "stale":
             print(f"{relative} differs from what its solution generates (run `nfteach exercises`)", file=sys.stderr)
-    return 1 if any(outcome.action in ("skipped", "stale") for outcome in outcomes) else 0
+    return 1 if any(outcome.action in ("skipped", "stale", "link") for outcome in outcomes) else 0
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -136,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     stamp.set_defaults(run=_colab)
     make = verbs.add_parser("exercises", help="generate exercises/ from solutions/ (solution blocks become stubs)")
     _add_root(make)
-    make.add_argument("--force", action="store_true", help="also overwrite exercises edited since they were generated")
-    make.add_argument("--check", action="store_true", help="write nothing, exit 1 if an exercise is out of date")
+    either = make.add_mutually_exclusive_group()
+    either.add_argument("--force", action="store_true", help="also overwrite exercises edited since they were generated")
+    either.add_argument("--check", action="store_true", help="write nothing, exit 1 if an exercise is out of date")
     make.set_defaults(run=_exercises)
     grade = verbs.add_parser("grade", help="run submitted notebooks in fresh kernels and score their check cells")
     grade.add_argument("submissions", nargs="+", help="submitted notebooks, or folders of them")
