@@ -44,8 +44,13 @@ def _colab(args: argparse.Namespace) -> int:
         if args.check:
             if not colab.has_header(notebook, relative):
                 stale.append(relative)
-        elif colab.stamp(path, root):
-            print(f"updated the Colab header of {relative}")
+        else:
+            try:
+                if colab.stamp(path, root, force=args.force):
+                    print(f"updated the Colab header of {relative}")
+            except colab.EditedHeader as error:
+                print(f"nfteach colab: skipped {error}", file=sys.stderr)
+                stale.append(relative)
     if stale:
         print("missing or stale Colab header (run `nfteach colab`): " + ", ".join(stale), file=sys.stderr)
         return 1
@@ -146,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     stamp = verbs.add_parser("colab", help="write the Colab badge and install cell into every notebook")
     stamp.add_argument("paths", nargs="*", help="notebooks to stamp (default: notebooks/, solutions/, exercises/)")
     _add_root(stamp)
-    stamp.add_argument("--check", action="store_true", help="only check, exit 1 if a header is missing or stale")
+    either = stamp.add_mutually_exclusive_group()
+    either.add_argument("--check", action="store_true", help="only check, exit 1 if a header is missing or stale")
+    either.add_argument("--force", action="store_true", help="also replace header cells edited by hand")
     stamp.set_defaults(run=_colab)
     make = verbs.add_parser("exercises", help="generate exercises/ from solutions/ (solution blocks become stubs)")
     _add_root(make)
