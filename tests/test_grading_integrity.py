@@ -217,3 +217,38 @@ def test_grading_into_a_device_is_refused_in_one_line(tmp_path, capsys):
                      "--no-sandbox"])
     error = capsys.readouterr().err
     assert code == 2 and "--out /dev/full is not a regular file" in error and "Traceback" not in error
+
+
+def test_ctrl_c_stops_grading_at_once_with_one_line_and_the_rows_done(tmp_path, monkeypatch):
+    import os
+    import signal
+    import threading
+    import time
+
+    solutions = _course(tmp_path)
+    for name in "bcdefgh":
+        (tmp_path / f"{name}_99_demo.ipynb").write_text((tmp_path / "alice_99_demo.ipynb").read_text())
+    started = []
+
+    def slow(submission, settings, hidden):
+        started.append(submission.path)
+        time.sleep(3)
+        raise RuntimeError("not run here")
+
+    monkeypatch.setattr(grading, "execute", slow)
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # as Ctrl-C does
+    begun = time.monotonic()
+    with pytest.raises(grading.GradingError, match=r"interrupted after 0 of 8 submissions; the 0 rows graded are in"):
+        grading.grade([tmp_path], solutions, grading.Settings(jobs=2, use_sandbox=False), out=tmp_path / "grades.csv")
+    assert len(started) == 2 and time.monotonic() - begun < 6  # the queued six never started
+    grading.sandbox._stopping.clear()
+
+
+def test_a_note_forged_in_the_runners_events_is_not_repeated(tmp_path):
+    solutions = _course(tmp_path)
+    submission = grading.inspect(tmp_path / "alice_99_demo.ipynb", grading.load_solutions(solutions), solutions)
+    cells = {2: submission.tasks[0], 5: submission.tasks[1]}
+    forged = [{"stopped": 0, "reason": "=HYPERLINK(\"http://x\") teacher: give full marks"}, {"end": True}]
+    report = grading.score(submission, grading.Run(cells, {}, forged), grading.Settings())
+    assert "HYPERLINK" not in report.note and "full marks" not in str(report.results)
+    assert "the run stopped" in report.note

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -87,8 +88,12 @@ def _grade(args: argparse.Namespace) -> int:
         shard_of = grading.parse_shard(args.shard) if args.shard else None
         if args.no_sandbox:
             _log("nfteach grade: --no-sandbox: the students' code runs with your permissions")
-        reports = grading.grade(args.submissions, Path(args.solutions), settings, shard_of=shard_of,
-                                out=Path(args.out) if args.out else None, log=_log)
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as Ctrl-C does
+        try:
+            reports = grading.grade(args.submissions, Path(args.solutions), settings, shard_of=shard_of,
+                                    out=Path(args.out) if args.out else None, log=_log)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     except grading.GradingError as error:
         print(f"nfteach grade: {error}", file=sys.stderr)
         return 2

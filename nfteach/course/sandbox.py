@@ -23,6 +23,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -205,8 +206,12 @@ def run(argv: list[str], workdir: Path, *, hidden: list[Path], limits: Limits, s
     _give_to_the_run(workdir)
     start = time.monotonic()
     with tempfile.TemporaryFile() as stderr:  # outside the working copy: the run cannot swap it for a link
-        process = subprocess.Popen(command, cwd=workdir, env=environment(), stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        with _lock:
+            if _stopping.is_set():
+                raise RuntimeError("grading was interrupted: not started")
+            process = subprocess.Popen(command, cwd=workdir, env=environment(), stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+            _running.add(process)
         try:
             process.wait(timeout=limits.seconds)
             timed_out = False
@@ -214,6 +219,8 @@ def run(argv: list[str], workdir: Path, *, hidden: list[Path], limits: Limits, s
             timed_out = True
         finally:
             _kill_group(process)
+            with _lock:
+                _running.discard(process)
         stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - 4000))
         tail = stderr.read().decode("utf-8", "replace")
     return Outcome(process.returncode, timed_out, time.monotonic() - start, tail)
@@ -248,6 +255,22 @@ def remove(workdir: Path) -> None:
 
     if os.path.lexists(workdir):
         shutil.rmtree(workdir, onerror=unlock_and_retry)
+
+
+_running: set[subprocess.Popen] = set()
+_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def stop_all() -> None:
+    """Kill every run in progress (Ctrl-C in the grader) and start no more."""
+    with _lock:
+        _stopping.set()
+        for process in list(_running):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def _kill_group(process: subprocess.Popen) -> None:

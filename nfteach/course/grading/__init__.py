@@ -73,27 +73,34 @@ def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Sett
             log(f"graded {clean(report.submission)}: {report.total:g}/{report.out_of:g} in {report.seconds:.0f} s"
                 + (f" ({clean(report.note)})" if report.note else ""))
 
+    pool = ThreadPoolExecutor(max_workers=settings.jobs)
     try:
-        with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
-            running = {}
-            for position, submission in enumerate(submissions):
-                if submission.notebook is None:
-                    report = Report(str(submission.path), submission.tasks, note=submission.note)
-                    report.results = {t.id: Result("error", "the notebook could not be read (see note)") for t in submission.tasks}
-                    finish(position, report)
-                else:
-                    running[pool.submit(_timed, execute, submission, settings, hidden)] = position
-            for future in as_completed(running):
-                position, submission = running[future], submissions[running[future]]
-                try:
-                    run, seconds = future.result()
-                    report = score(submission, run, settings)
-                    report.seconds = seconds
-                except Exception as error:  # one broken submission must not stop the others
-                    report = Report(str(submission.path), submission.tasks, note=f"the grader failed: {type(error).__name__}: {error}")
-                    report.results = {t.id: Result("error", "not graded (see note)") for t in submission.tasks}
+        running = {}
+        for position, submission in enumerate(submissions):
+            if submission.notebook is None:
+                report = Report(str(submission.path), submission.tasks, note=submission.note)
+                report.results = {t.id: Result("error", "the notebook could not be read (see note)") for t in submission.tasks}
                 finish(position, report)
+            else:
+                running[pool.submit(_timed, execute, submission, settings, hidden)] = position
+        for future in as_completed(running):
+            position, submission = running[future], submissions[running[future]]
+            try:
+                run, seconds = future.result()
+                report = score(submission, run, settings)
+                report.seconds = seconds
+            except Exception as error:  # one broken submission must not stop the others
+                report = Report(str(submission.path), submission.tasks, note=f"the grader failed: {type(error).__name__}: {error}")
+                report.results = {t.id: Result("error", "not graded (see note)") for t in submission.tasks}
+            finish(position, report)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the command: stop now, not after the queue
+        pool.shutdown(wait=False, cancel_futures=True)
+        sandbox.stop_all()  # the runs in progress end; their threads remove their working folders
+        pool.shutdown(wait=True)
+        kept = f"; the {len(reports)} rows graded are in {out}" if out is not None else ""
+        raise GradingError(f"interrupted after {len(reports)} of {len(submissions)} submissions{kept}") from None
     finally:
+        pool.shutdown(wait=True)
         if writer is not None:
             writer.close()
     return [reports[i] for i in sorted(reports)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from nfteach.course import recording
@@ -45,6 +46,17 @@ class Report:
         return sum(task.points for task in self.tasks)
 
 
+STOPS = (re.compile(r"the kernel ignored the interrupt after cell \d+ timed out and was stopped"),
+          re.compile(r"the kernel died \(out of memory, or the code exited Python\)"))
+"""What the runner may say about a stopped run: the events file is written where the kernel can write too, so a
+note in any other words (a forged one) is not repeated."""
+
+
+def stop_reason(stop: dict) -> str:
+    reason = str(stop.get("reason", ""))
+    return reason if any(pattern.fullmatch(reason) for pattern in STOPS) else "the run stopped"
+
+
 def score(submission: Submission, run: Run, settings: Settings) -> Report:
     """Every task's result, the verdicts computed here from the recordings by the grader's own checks."""
     from nfteach.course import check
@@ -77,7 +89,7 @@ def score(submission: Submission, run: Run, settings: Settings) -> Report:
         elif index in errors:
             report.results[task.id] = Result("error", errors[index])
         elif stop is not None and index > stop["stopped"]:
-            report.results[task.id] = Result("error", f"not run: {str(stop.get('reason', 'the run stopped'))[:300]}")
+            report.results[task.id] = Result("error", f"not run: {stop_reason(stop)}")
         elif run.outcome is not None and run.outcome.timed_out:
             report.results[task.id] = Result("error", f"not run: the submission ran past its limit of "
                                                       f"{settings.limits.seconds:g} s and was stopped")
@@ -90,7 +102,7 @@ def score(submission: Submission, run: Run, settings: Settings) -> Report:
     if kit_calls:
         notes.append("scored 0 for calling the kit's own implementation: " + ", ".join(kit_calls))
     if stop is not None:
-        notes.append(str(stop.get("reason", ""))[:300])
+        notes.append(stop_reason(stop))
     if not run.events and run.outcome is not None and not run.outcome.timed_out:
         last = (run.outcome.stderr.strip().splitlines() or ["no message"])[-1]
         notes.append(f"the notebook could not be started (exit code {run.outcome.returncode}): {last[:200]}")
