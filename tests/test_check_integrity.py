@@ -220,3 +220,14 @@ def test_memorised_answers_pass_on_the_usual_inputs_and_fail_on_the_graders(task
     table = _memorised(task)  # learnt on the usual inputs
     with core.fresh_inputs(777):
         assert getattr(check, task)(table).status != "passed"
+
+
+def test_sphere_trace_calls_a_hit_only_on_the_surface():
+    def far_hit(sdf, origins, directions, max_steps=64, eps=1e-3):
+        t = torch.zeros(len(origins))
+        for _ in range(max_steps):
+            t = t + sdf(origins + t[:, None] * directions)[:, 0]
+        return t, t < 4.0  # "not escaped" is not "hit"
+
+    verdict = check.sphere_trace(far_hit)
+    assert verdict.status == "failed" and "hit wrongly" in verdict.detail, verdict
