@@ -99,8 +99,9 @@ def resolve(dotted: str, import_modules: bool = True):
             value = importlib.import_module(module)
         except ImportError:
             continue
-        for attribute in parts[cut:]:
-            value = getattr(value, attribute, None)
+        for attribute in parts[cut:]:  # without imports: a module's own names only (no lazy-loading __getattr__)
+            lookup = vars(value).get if not import_modules and isinstance(value, types.ModuleType) else None
+            value = lookup(attribute) if lookup else getattr(value, attribute, None)
         return value
     return None
 
@@ -131,7 +132,10 @@ def watched(fn: Callable, names: Iterable[str]) -> Callable:
     """
     # Only what is imported already (no check waits for scikit-image to load); an answer that imports a banned
     # module itself is found in its source by the grader (nfteach.course.grading.kitcalls).
-    codes = {code: name for name in names for code in _codes(resolve(name, import_modules=False))}
+    try:
+        codes = {code: name for name in names for code in _codes(resolve(name, import_modules=False))}
+    except Exception:  # the watch is a courtesy: the grader reads the source all the same
+        codes = {}
     if not codes:
         return fn
 
