@@ -101,3 +101,47 @@ def test_outside_colab_a_missing_kit_says_how_to_install_it():
         raise AssertionError("the install cell did not stop")
     finally:
         importlib.util.find_spec = real
+
+
+def test_colab_mistakes_get_one_line_not_a_traceback(tmp_path, capsys):
+    outside = tmp_path / "outside.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), outside)
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "broken.ipynb").write_text("{ not json")
+    for arguments, message in [([str(outside), "--root", str(tmp_path / "root")], "is outside --root"),
+                               ([str(tmp_path / "root" / "broken.ipynb"), "--root", str(tmp_path / "root")], "is not a notebook"),
+                               (["--root", str(tmp_path / "nonexistent")], "is not a folder")]:
+        assert cli.main(["colab", *arguments]) == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error and len(error.strip().splitlines()) == 1
+
+
+
+def _stamped(tmp_path):
+    path = tmp_path / "notebooks" / "x.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")]), path)
+    colab.stamp(path, tmp_path)
+    return path
+
+
+def test_stamp_keeps_a_tagged_body_cell_and_refuses_an_edited_header_without_force(tmp_path, capsys):
+    path = _stamped(tmp_path)
+    notebook = nbformat.read(path, as_version=4)
+    copied = nbformat.v4.new_code_cell(notebook.cells[1].source + "\nprint('my own install check')")
+    copied.metadata["tags"] = [colab.HEADER_TAG]
+    notebook.cells.append(copied)
+    notebook.cells[0].source = notebook.cells[0].source.replace("blob/main", "blob/old")  # a stale header: replaced
+    nbformat.write(notebook, path)
+    assert colab.stamp(path, tmp_path)
+    assert "my own install check" in nbformat.read(path, as_version=4).cells[-1].source
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[0].source += " Ask on the forum if it fails."  # edited by hand
+    notebook.cells[0].source = notebook.cells[0].source.replace("blob/main", "blob/old")
+    nbformat.write(notebook, path)
+    before = path.read_text()
+    assert cli.main(["colab", str(path), "--root", str(tmp_path)]) == 1
+    assert path.read_text() == before and "edited by hand" in capsys.readouterr().err
+    assert cli.main(["colab", str(path), "--root", str(tmp_path), "--force"]) == 0
+    assert "forum" not in path.read_text()

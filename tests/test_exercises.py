@@ -112,15 +112,63 @@ def test_generate_writes_then_leaves_alone_then_refuses_to_overwrite_an_edit(tmp
     assert cli.main(["exercises", "--root", str(tmp_path), "--check"]) == 0
 
 
-def test_running_an_exercise_does_not_count_as_an_edit(tmp_path):
+def _edit_outputs(notebook):
+    notebook.cells[-1].outputs = [nbformat.v4.new_output("stream", text="hello")]
+    notebook.cells[-1].execution_count = 1
+
+
+def _edit_header(notebook):
+    notebook.cells[0].source += " (our course's copy)"
+
+
+def _edit_tags(notebook):
+    notebook.cells[-1].metadata["tags"] = ["my-tag"]
+
+
+def _edit_kernelspec(notebook):
+    notebook.metadata["kernelspec"] = {"name": "course-env", "display_name": "Course", "language": "python"}
+
+
+@pytest.mark.parametrize("edit", [_edit_outputs, _edit_header, _edit_tags, _edit_kernelspec],
+                         ids=["saved outputs", "Colab header", "cell tags", "kernelspec"])
+def test_any_edit_of_an_exercise_is_kept_without_force(tmp_path, edit):
     _solution(tmp_path / "solutions" / "09_demo.ipynb")
     generate(tmp_path)
     exercise = tmp_path / "exercises" / "09_demo.ipynb"
     notebook = nbformat.read(exercise, as_version=4)
-    notebook.cells[-1].outputs = [nbformat.v4.new_output("stream", text="hello")]
-    notebook.cells[-1].execution_count = 1
+    edit(notebook)
     nbformat.write(notebook, exercise)
-    assert [o.action for o in generate(tmp_path)] == ["written"]
+    before = exercise.read_text()
+    _solution(tmp_path / "solutions" / "09_demo.ipynb", "return x + x")
+    assert [o.action for o in generate(tmp_path)] == ["skipped"] and exercise.read_text() == before
+    assert [o.action for o in generate(tmp_path, force=True)] == ["written"]
+
+
+def test_an_exercise_that_is_a_link_is_never_written_through(tmp_path, capsys):
+    _solution(tmp_path / "solutions" / "09_demo.ipynb")
+    elsewhere = tmp_path / "elsewhere.ipynb"
+    elsewhere.write_text("mine")
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "09_demo.ipynb").symlink_to(elsewhere)
+    assert cli.main(["exercises", "--root", str(tmp_path), "--force"]) == 1
+    assert elsewhere.read_text() == "mine" and "a symbolic link, never written through" in capsys.readouterr().err
+
+
+def test_an_exercise_from_the_older_generator_is_regenerated_only_if_untouched(tmp_path):
+    _solution(tmp_path / "solutions" / "09_demo.ipynb")
+    generate(tmp_path)
+    exercise = tmp_path / "exercises" / "09_demo.ipynb"
+    notebook = nbformat.read(exercise, as_version=4)
+    notebook.metadata["nfteach"]["generated_hash"] = "0" * 64  # as an older generator stamped it
+    nbformat.write(notebook, exercise)
+    _solution(tmp_path / "solutions" / "09_demo.ipynb", "return x + x")
+    assert [o.action for o in generate(tmp_path)] == ["skipped"]  # it differs from what is generated now
+
+
+def test_check_and_force_together_are_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["exercises", "--root", str(tmp_path), "--check", "--force"])
+    assert stopped.value.code == 2 and "not allowed with" in capsys.readouterr().err
 
 
 def test_generate_needs_solutions(tmp_path):

@@ -94,6 +94,12 @@ def _attacks(folder: Path, paths: dict) -> None:
     nbformat.write(_notebook(PSNR, SINE, points=(15, 15)), folder / "points_99_demo.ipynb")
     nbformat.write(_notebook(PSNR, SINE), folder / "=HYPERLINK(1)\x1b[31m_99_demo.ipynb")
     (folder / "passwd_99_demo.ipynb").symlink_to("/etc/passwd")
+    nbformat.write(_notebook("return reference(pred, target, data_range)", SINE,
+                             first="import math, torch\nfrom nfteach.metrics import psnr as reference"),
+                   folder / "kitcall_99_demo.ipynb")  # found in the source by the grader
+    nbformat.write(_notebook("return resolve('nfteach.metrics.' + 'psnr')(pred, target, data_range)", SINE,
+                             first="import math, torch\nfrom nfteach.course.check.core import resolve"),
+                   folder / "hiddenkit_99_demo.ipynb")  # seen at run time only
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +138,7 @@ def graded(tmp_path_factory):
     nbformat.write(stripped, folder / "stripped_99_demo.ipynb")
     canary = root / "canary.txt"
     canary.write_text("alive")
-    kit = Path(grading.__file__).parent / "check" / "core.py"
+    kit = Path(grading.__file__).parents[1] / "check" / "core.py"
     paths = {"good": folder / "good.ipynb", "solution": root / "solutions" / "99_demo.ipynb", "canary": canary}
     _attacks(folder, paths)
     digest = lambda: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in
@@ -166,7 +172,7 @@ def _mentions(pid: str, mark: str) -> bool:
 def test_one_row_per_submission_one_column_per_task_and_a_total(graded):
     assert graded["code"] == 0
     assert graded["header"] == "submission,99-psnr,99-sine_layer,total,out_of,note"
-    assert len(graded["rows"]) == 22
+    assert len(graded["rows"]) == 24
 
 
 def test_submitted_files_the_kit_and_the_solutions_are_never_modified(graded):
@@ -239,6 +245,13 @@ def test_tasks_and_points_come_from_the_solutions_only(graded):
     assert (row["total"], row["out_of"]) == ("3", "3")
     row = graded["rows"]["selfgrade.ipynb"]
     assert (row["total"], row["out_of"]) == ("0", "0") and "no solution" in row["note"] and "not graded" in row["note"]
+
+
+@pytest.mark.parametrize("name, how", [("kitcall", "found in its source"), ("hiddenkit", "seen at run time")])
+def test_an_answer_calling_the_kits_implementation_scores_zero_naming_it(graded, name, how):
+    row = graded["rows"][f"{name}_99_demo.ipynb"]
+    assert row["99-psnr"] == "failed: this task asks you to write it yourself; you called nfteach.metrics.psnr", (how, row)
+    assert row["99-sine_layer"] == "passed" and row["total"] == "2", row
 
 
 # the attacks: the grader, the machine and the other submissions are safe

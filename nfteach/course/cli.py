@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -22,18 +23,35 @@ def _add_root(parser: argparse.ArgumentParser) -> None:
 
 def _colab(args: argparse.Namespace) -> int:
     root = Path(args.root)
+    if not root.is_dir():
+        print(f"nfteach colab: --root {root} is not a folder: give the repository root", file=sys.stderr)
+        return 2
     paths = [Path(p) for p in args.paths] or colab.notebook_paths(root)
     stale = []
     for path in paths:
         if not path.is_file():
             print(f"nfteach colab: no notebook at {path}", file=sys.stderr)
             return 2
+        if not path.resolve().is_relative_to(root.resolve()):
+            print(f"nfteach colab: {path} is outside --root {root}: its Colab address is made from its place in the "
+                  "repository; pass --root", file=sys.stderr)
+            return 2
         relative = path.resolve().relative_to(root.resolve()).as_posix()
+        try:
+            notebook = nbformat.read(path, as_version=4)
+        except Exception as error:  # nbformat raises several types for text that is not a notebook
+            print(f"nfteach colab: {path} is not a notebook ({type(error).__name__}); nothing was written", file=sys.stderr)
+            return 2
         if args.check:
-            if not colab.has_header(nbformat.read(path, as_version=4), relative):
+            if not colab.has_header(notebook, relative):
                 stale.append(relative)
-        elif colab.stamp(path, root):
-            print(f"updated the Colab header of {relative}")
+        else:
+            try:
+                if colab.stamp(path, root, force=args.force):
+                    print(f"updated the Colab header of {relative}")
+            except colab.EditedHeader as error:
+                print(f"nfteach colab: skipped {error}", file=sys.stderr)
+                stale.append(relative)
     if stale:
         print("missing or stale Colab header (run `nfteach colab`): " + ", ".join(stale), file=sys.stderr)
         return 1
@@ -54,9 +72,11 @@ def _exercises(args: argparse.Namespace) -> int:
             print(f"wrote {relative}")
         elif outcome.action == "skipped":
             print(f"skipped {relative}: edited since it was generated (use --force to overwrite)", file=sys.stderr)
+        elif outcome.action == "link":
+            print(f"skipped {relative}: a symbolic link, never written through (remove it to regenerate)", file=sys.stderr)
         elif outcome.action == "stale":
             print(f"{relative} differs from what its solution generates (run `nfteach exercises`)", file=sys.stderr)
-    return 1 if any(outcome.action in ("skipped", "stale") for outcome in outcomes) else 0
+    return 1 if any(outcome.action in ("skipped", "stale", "link") for outcome in outcomes) else 0
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -68,8 +88,12 @@ def _grade(args: argparse.Namespace) -> int:
         shard_of = grading.parse_shard(args.shard) if args.shard else None
         if args.no_sandbox:
             _log("nfteach grade: --no-sandbox: the students' code runs with your permissions")
-        reports = grading.grade(args.submissions, Path(args.solutions), settings, shard_of=shard_of,
-                                out=Path(args.out) if args.out else None, log=_log)
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as Ctrl-C does
+        try:
+            reports = grading.grade(args.submissions, Path(args.solutions), settings, shard_of=shard_of,
+                                    out=Path(args.out) if args.out else None, log=_log)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     except grading.GradingError as error:
         print(f"nfteach grade: {error}", file=sys.stderr)
         return 2
@@ -132,12 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     stamp = verbs.add_parser("colab", help="write the Colab badge and install cell into every notebook")
     stamp.add_argument("paths", nargs="*", help="notebooks to stamp (default: notebooks/, solutions/, exercises/)")
     _add_root(stamp)
-    stamp.add_argument("--check", action="store_true", help="only check, exit 1 if a header is missing or stale")
+    either = stamp.add_mutually_exclusive_group()
+    either.add_argument("--check", action="store_true", help="only check, exit 1 if a header is missing or stale")
+    either.add_argument("--force", action="store_true", help="also replace header cells edited by hand")
     stamp.set_defaults(run=_colab)
     make = verbs.add_parser("exercises", help="generate exercises/ from solutions/ (solution blocks become stubs)")
     _add_root(make)
-    make.add_argument("--force", action="store_true", help="also overwrite exercises edited since they were generated")
-    make.add_argument("--check", action="store_true", help="write nothing, exit 1 if an exercise is out of date")
+    either = make.add_mutually_exclusive_group()
+    either.add_argument("--force", action="store_true", help="also overwrite exercises edited since they were generated")
+    either.add_argument("--check", action="store_true", help="write nothing, exit 1 if an exercise is out of date")
     make.set_defaults(run=_exercises)
     grade = verbs.add_parser("grade", help="run submitted notebooks in fresh kernels and score their check cells")
     grade.add_argument("submissions", nargs="+", help="submitted notebooks, or folders of them")

@@ -6,6 +6,7 @@ installed package's metadata); ``nfteach colab`` writes them into the notebooks 
 
 from __future__ import annotations
 
+import re
 from importlib.metadata import metadata
 from pathlib import Path
 
@@ -74,14 +75,33 @@ def has_header(notebook: nbformat.NotebookNode, relative_path: str) -> bool:
     return _strip_ids(first) == expected
 
 
-def stamp(path: Path, root: Path) -> bool:
-    """Write the header cells into the notebook at ``path``, replacing old ones; True if the file changed."""
+class EditedHeader(Exception):
+    """A notebook's header cells were edited by hand: :func:`stamp` leaves them unless ``force``."""
+
+
+def _generated(cell) -> bool:
+    """True when a header cell is as some generation made it (any repository address), not edited by hand."""
+    install = re.escape(INSTALL_CELL).replace(re.escape("{SOURCE}"), "[^\"\n]*")
+    badge = (re.escape("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]("
+                       "https://colab.research.google.com/github/") + r"[^)\s]*\)")
+    return bool(re.fullmatch(badge if cell.cell_type == "markdown" else install, cell.source)) and not cell.get("outputs")
+
+
+def stamp(path: Path, root: Path, force: bool = False) -> bool:
+    """Write the header cells into the notebook at ``path``, replacing the old ones at its top; True if the file
+    changed. Only the leading cells tagged as the header are replaced (a tagged cell further down is a body cell);
+    header cells edited by hand raise :class:`EditedHeader` unless ``force``."""
     relative_path = path.resolve().relative_to(root.resolve()).as_posix()
     notebook = nbformat.read(path, as_version=4)
     if has_header(notebook, relative_path):
         return False
-    body = [cell for cell in notebook.cells if HEADER_TAG not in cell.metadata.get("tags", [])]
-    notebook.cells = header_cells(relative_path) + body
+    count = 0
+    while (count < len(notebook.cells) and count < len(header_cells(relative_path))
+           and HEADER_TAG in notebook.cells[count].metadata.get("tags", [])):
+        count += 1
+    if not force and not all(_generated(cell) for cell in notebook.cells[:count]):
+        raise EditedHeader(f"{relative_path}: its Colab header was edited by hand (use --force to replace it)")
+    notebook.cells = header_cells(relative_path) + notebook.cells[count:]
     nbformat.write(notebook, path)
     return True
 

@@ -3,15 +3,16 @@
 A solution is written once, between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers);
 the exercise replaces each such block by ``# YOUR CODE HERE`` + ``raise NotImplementedError()``, clears the
 outputs and tags cells that may raise while a task is unfinished with nbval's ``raises-exception``.
-Each exercise stores a hash of its own generated content (``metadata.nfteach.generated_hash``), so a
-later run can tell an exercise that a person edited (its hash no longer matches) and leave it alone.
+Each exercise stores a hash of its own generated file (``metadata.nfteach.generated_hash``: every cell, tag,
+point, output and the kernelspec), so a later run can tell an exercise that a person edited (its hash no longer
+matches) and leave it alone unless ``--force``; an exercise that is a link is never written through.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,12 +63,11 @@ def strip_solutions(source: str, where: str = "cell") -> tuple[str, bool]:
 
 
 def content_hash(notebook: nbformat.NotebookNode) -> str:
-    """sha256 of what a person edits: the type and source of every cell but the Colab header."""
-    cells = [
-        [cell.cell_type, cell.source] for cell in notebook.cells
-        if colab.HEADER_TAG not in cell.metadata.get("tags", [])
-    ]
-    return hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode()).hexdigest()
+    """sha256 of everything a person may edit: the whole notebook as written (header cells, tags, nbgrader points,
+    kernelspec, outputs), the stored hash itself left out."""
+    unhashed = copy.deepcopy(notebook)
+    unhashed.metadata.get("nfteach", {}).pop("generated_hash", None)
+    return hashlib.sha256(render(unhashed).encode()).hexdigest()
 
 
 def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
@@ -113,20 +113,30 @@ def render(notebook: nbformat.NotebookNode) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
-def was_edited(path: Path) -> bool:
-    """True when the exercise at ``path`` differs from what was generated into it (or cannot be read)."""
+def was_edited(path: Path, generated: str | None = None) -> bool:
+    """True when the exercise at ``path`` differs from what was generated into it (or cannot be read).
+
+    An exercise stamped by an older generator (whose hash saw only the cells' sources) counts as unedited only if
+    it is, but for that hash, exactly ``generated``.
+    """
     try:
         notebook = nbformat.read(path, as_version=4)
     except Exception:
         return True
     stored = notebook.metadata.get("nfteach", {}).get("generated_hash")
-    return stored != content_hash(notebook)
+    if stored == content_hash(notebook):
+        return False
+    if generated is None:
+        return True
+    fresh = nbformat.reads(generated, as_version=4).metadata["nfteach"]["generated_hash"]
+    notebook.metadata.setdefault("nfteach", {})["generated_hash"] = fresh
+    return render(notebook) != generated
 
 
 @dataclass
 class Outcome:
     path: Path
-    action: str  # "written", "unchanged", "skipped" or "stale"
+    action: str  # "written", "unchanged", "skipped" (edited), "link" (never written through) or "stale"
 
 
 def generate(root: Path, force: bool = False, check: bool = False) -> list[Outcome]:
@@ -144,14 +154,19 @@ def generate(root: Path, force: bool = False, check: bool = False) -> list[Outco
     outcomes = []  # every solution parsed above before anything is written: a bad one writes nothing
     for solution_path, text in texts.items():
         target = root / "exercises" / solution_path.name
-        if target.is_file() and target.read_text(encoding="utf-8") == text:
+        if target.is_symlink():  # never through a link, --force or not
+            outcomes.append(Outcome(target, "link"))
+        elif target.is_file() and target.read_text(encoding="utf-8") == text:
             outcomes.append(Outcome(target, "unchanged"))
         elif check:
             outcomes.append(Outcome(target, "stale"))
-        elif target.is_file() and not force and was_edited(target):
+        elif target.exists() and not force and was_edited(target, text):
             outcomes.append(Outcome(target, "skipped"))
         else:
             target.parent.mkdir(exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            written = target.with_name(f".{target.name}.tmp")
+            written.unlink(missing_ok=True)
+            written.write_text(text, encoding="utf-8")
+            os.replace(written, target)  # replaces the entry itself: a link made meanwhile is not followed
             outcomes.append(Outcome(target, "written"))
     return outcomes

@@ -72,7 +72,11 @@ def _decode(data: dict, arrays) -> object:
         if str(data["dtype"]) not in _DTYPES:
             raise RecordingError(f"a tensor of an unexpected dtype {str(data['dtype'])[:40]!r}")
         tensor = torch.from_numpy(array).to(_DTYPES[str(data["dtype"])])
-        return tensor.requires_grad_() if data["requires_grad"] and (tensor.is_floating_point() or tensor.is_complex()) else tensor
+        if data["requires_grad"] and (tensor.is_floating_point() or tensor.is_complex()):
+            tensor.requires_grad_()
+        if "reaches_parameters" in data:  # see check.core.reaches_parameters
+            tensor.recorded_reaches_parameters = bool(data["reaches_parameters"])
+        return tensor
     if kind in ("tuple", "list"):
         items = [_decode(item, arrays) for item in data["items"]]
         return tuple(items) if kind == "tuple" else items
@@ -100,11 +104,20 @@ class Recorder:
     def __init__(self, fn: Callable):
         self.fn, self.calls, self.arrays = fn, [], {}
 
+    def kit_called(self, name: str) -> None:
+        """The check saw the last call run the kit's own implementation ``name`` (see ``check.core.watched``)."""
+        self.calls[-1]["kit_call"] = name
+
     def __call__(self, *args, **kwargs):
         call: dict = {}
         try:
             output = self.fn(*args, **kwargs)
             call["output"] = _encode(output, self.arrays)
+            modules = [a for a in [*args, *kwargs.values()] if isinstance(a, torch.nn.Module)]
+            if call["output"]["kind"] == "tensor" and modules:  # the grader's copy has no graph: note its answer
+                from nfteach.course.check.core import reaches_parameters
+
+                call["output"]["reaches_parameters"] = reaches_parameters(output, modules[0])
             return output
         except Exception as error:  # KeyboardInterrupt (a timed-out cell) passes through unrecorded
             call["raised"] = {"type": type(error).__name__, "message": str(error)[:_MAX_TEXT],
@@ -118,9 +131,15 @@ class Recorder:
             self.calls.append(call)
 
 
-def record(check_name: str, get_function: Callable[[], object], path: str) -> None:
-    """Run ``check.<check_name>`` on the student's function (the student sees its line) and save the recording."""
+def record(check_name: str, get_function: Callable[[], object], path: str, may_not_call: tuple[str, ...] = (),
+           draw: int = 0) -> None:
+    """Run ``check.<check_name>`` on the student's function (the student sees its line) and save the recording.
+
+    ``may_not_call``: what the task's solution declares the answer may not call, besides the check's own list;
+    ``draw``: the grader's number for this run, from which the check draws fresh inputs (0: the usual ones).
+    """
     from nfteach.course import check
+    from nfteach.course.check import core
 
     index: dict = {"calls": []}
     arrays: dict[str, np.ndarray] = {}
@@ -130,13 +149,18 @@ def record(check_name: str, get_function: Callable[[], object], path: str) -> No
         index["lookup"] = f"{type(error).__name__}: {error}"[:_MAX_TEXT]
         print(f"✗ {check_name.replace('_', ' ')}: {index['lookup']}")
     else:
-        if callable(fn):
-            recorder = Recorder(fn)
-            getattr(check, check_name)(recorder)
-            index["calls"], arrays = recorder.calls, recorder.arrays
-        else:
-            index["not_callable"] = type(fn).__name__[:80]
-            getattr(check, check_name)(fn)
+        core.also_may_not_call = tuple(may_not_call)
+        try:
+            with core.fresh_inputs(draw):
+                if callable(fn):
+                    recorder = Recorder(fn)
+                    getattr(check, check_name)(recorder)
+                    index["calls"], arrays = recorder.calls, recorder.arrays
+                else:
+                    index["not_callable"] = type(fn).__name__[:80]
+                    getattr(check, check_name)(fn)
+        finally:
+            core.also_may_not_call = ()
     np.savez(path, index=np.array(json.dumps(index)), **arrays)
 
 
@@ -160,8 +184,8 @@ def load(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
 class Replay:
     """Stands in for the student's function in the grader: returns what it returned in the sandbox, in order."""
 
-    def __init__(self, calls: list[dict], arrays: dict[str, np.ndarray]):
-        self.calls, self.arrays, self.next = calls, arrays, 0
+    def __init__(self, calls: list[dict], arrays: dict[str, np.ndarray], may_not_call: tuple[str, ...] = ()):
+        self.calls, self.arrays, self.next, self.may_not_call = calls, arrays, 0, may_not_call
 
     def __call__(self, *args, **kwargs):
         if self.next >= len(self.calls):
@@ -176,6 +200,11 @@ class Replay:
                 self._restore(argument, state)
         if "rng" in call:
             torch.set_rng_state(_decode(call["rng"], self.arrays).to(torch.uint8))
+        if "kit_call" in call:  # named from the task's own list only: the recording is untrusted text
+            from nfteach.course.check.core import WATCH, KitCall
+
+            named = call["kit_call"] if call["kit_call"] in (*self.may_not_call, WATCH) else "the kit's implementation"
+            raise KitCall(named)
         if "raised" in call:
             raise _exception(call["raised"])
         return _decode(call["output"], self.arrays)
@@ -198,8 +227,13 @@ class Replay:
                 raise RecordingError("a recorded argument has another type")
 
 
-def replay(check_fn: Callable, index: dict, arrays: dict[str, np.ndarray]):
-    """The check's :class:`~nfteach.course.check.core.Verdict`, computed here from the recording alone."""
+def replay(check_fn: Callable, index: dict, arrays: dict[str, np.ndarray], may_not_call: tuple[str, ...] = (),
+           draw: int = 0):
+    """The check's :class:`~nfteach.course.check.core.Verdict`, computed here from the recording alone.
+
+    ``may_not_call``: every name the task forbids (the check's and the solution's), to name a recorded kit call;
+    ``draw``: the number the recording was made with (the same fresh inputs).
+    """
     import contextlib
     import io
 
@@ -207,10 +241,10 @@ def replay(check_fn: Callable, index: dict, arrays: dict[str, np.ndarray]):
 
     if "lookup" in index:
         return core.Verdict(check_fn.__name__, "error", str(index["lookup"])[:_MAX_TEXT])
-    stand_in = type(str(index["not_callable"])[:80], (), {})() if "not_callable" in index else Replay(index["calls"], arrays)
+    stand_in = type(str(index["not_callable"])[:80], (), {})() if "not_callable" in index else Replay(index["calls"], arrays, may_not_call)
     state = torch.get_rng_state()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), core.fresh_inputs(draw):
             check_fn(stand_in)
     except AssertionError:  # NFTEACH_STRICT=1 in the grader's environment: the verdict is kept all the same
         pass

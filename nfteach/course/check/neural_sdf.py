@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from nfteach import losses, shapes
-from nfteach.course.check.core import Hint, Verdict, call, close, expect_shape, run, tensor
+from nfteach.course.check.core import (Hint, Verdict, call, close, expect_shape, inputs_seed, may_not_call,
+                                       reaches_parameters, run, state, tensor, unchanged)
 from nfteach.models import LipschitzLinear, Siren
 
 __all__ = ["eikonal_loss", "clamped_l1", "lipschitz_linear"]
@@ -21,44 +22,52 @@ class _Analytic(nn.Module):
         return self.fn(x)
 
 
+@may_not_call("nfteach.losses.eikonal_loss", "nfteach.losses.eikonal_residual", "nfteach.shapes.gradient")
 def eikonal_loss(fn) -> Verdict:
     """Check ``fn(model, points [N, 3]) -> mean |‖∇Φ‖ − 1|`` against :func:`nfteach.losses.eikonal_loss`."""
 
     def test(fn):
-        points = torch.rand(300, 3, generator=torch.Generator().manual_seed(7)) * 2 - 1
+        points = torch.rand(300, 3, generator=torch.Generator().manual_seed(inputs_seed(7))) * 2 - 1
         sphere = _Analytic(shapes.sphere(0.5))
         hints = {"does not require grad": "differentiate with respect to a copy of the points that requires grad"}
         on_sdf = tensor(call(fn, sphere, points.clone(), hints=hints), "eikonal_loss")
         if on_sdf.numel() != 1:
             raise Hint(f"return one number (the mean over the points), got a tensor of shape {tuple(on_sdf.shape)}")
-        if abs(on_sdf.item()) > 1e-4:
+        if not abs(on_sdf.item()) <= 1e-4:
             raise Hint(f"a true SDF (a sphere) should give 0, got {on_sdf.item():.3g}")
-        torch.manual_seed(8)
+        torch.manual_seed(inputs_seed(8))
         model = Siren(3, 32, 1, 1)
+        expected = losses.eikonal_loss(model, points).detach().double()  # before the call, on the model as given
+        grad = shapes.gradient(model, points).detach().double()  # [N, 3]
+        before = state(model)
         got = call(fn, model, points.clone(), hints=hints)
+        unchanged(model, before, "model")
         if isinstance(got, torch.Tensor) and not got.requires_grad:
             raise Hint("the loss has no graph: take the gradient with create_graph=True so the loss can be trained")
+        if isinstance(got, torch.Tensor) and not reaches_parameters(got, model):
+            raise Hint("the loss's graph does not lead back to the model's weights: differentiate the model's output "
+                       "with torch.autograd.grad(..., create_graph=True)")
         got = tensor(got, "eikonal_loss").reshape(())
-        expected = losses.eikonal_loss(model, points).detach().double()
         if close(got, expected):
             return
-        grad_norm = shapes.gradient(model, points).norm(dim=1).double()
+        grad_norm = grad.norm(dim=1)
         if close(got, ((grad_norm - 1) ** 2).mean()):
             raise Hint("that is IGR's squared residual; SIREN's loss (used here) takes the absolute value |‖∇Φ‖ − 1|")
         if close(got, grad_norm.mean()) or close(got, (grad_norm - 1).mean()):
             raise Hint("penalise how far the gradient norm is from 1: |‖∇Φ‖ − 1|, averaged over the points")
-        if close(got, (shapes.gradient(model, points).abs().sum(1).double() - 1).abs().mean()):
+        if close(got, (grad.abs().sum(1) - 1).abs().mean()):
             raise Hint("‖∇Φ‖ is the Euclidean norm of the gradient (.norm(dim=1)), not the sum of |components|")
         raise Hint(f"got {got.item():.4g}, expected {expected.item():.4g}")
 
     return run("eikonal_loss", test, fn)
 
 
+@may_not_call("nfteach.losses.clamped_l1")
 def clamped_l1(fn) -> Verdict:
     """Check ``fn(pred [N, 1], target [N, 1], delta) -> scalar`` against :func:`nfteach.losses.clamped_l1`."""
 
     def test(fn):
-        generator = torch.Generator().manual_seed(9)
+        generator = torch.Generator().manual_seed(inputs_seed(9))
         pred, target = torch.randn(200, 1, generator=generator) * 0.2, torch.randn(200, 1, generator=generator) * 0.2
         got = tensor(fn(pred.clone(), target.clone(), 0.1), "clamped_l1")
         if got.numel() != 1:
@@ -85,11 +94,12 @@ def clamped_l1(fn) -> Verdict:
     return run("clamped_l1", test, fn)
 
 
+@may_not_call("nfteach.models.LipschitzLinear", "nfteach.models.LipschitzMLP")
 def lipschitz_linear(fn) -> Verdict:
     """Check ``fn(x [N, in], weight [out, in], bias [out], c) -> [N, out]`` against :class:`LipschitzLinear`."""
 
     def test(fn):
-        torch.manual_seed(10)
+        torch.manual_seed(inputs_seed(10))
         layer = LipschitzLinear(6, 5)
         with torch.no_grad():  # weights and bias drawn here, whatever the layer's init: the hints rely on them
             layer.linear.weight.uniform_(-0.4, 0.4)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import torch
 
-from nfteach.course.check.core import Hint, Verdict, close, expect_shape, run, tensor
+from nfteach.course.check.core import Hint, Verdict, close, drawn, expect_shape, inputs_seed, may_not_call, run, tensor
 from nfteach.raytrace import camera_rays, sphere_trace as reference_trace
 from nfteach.shapes import box, smooth_min, sphere, union
 
 __all__ = ["box_sdf", "smooth_union", "sphere_trace"]
 
 
+@may_not_call("nfteach.shapes.box")
 def box_sdf(fn) -> Verdict:
     """Check ``fn(points [N, 3], half_sizes [3]) -> [N, 1]`` against :func:`nfteach.shapes.box`."""
 
     def test(fn):
-        torch.manual_seed(7)
+        torch.manual_seed(inputs_seed(7))
         half = torch.tensor([0.3, 0.5, 0.2])
         points = torch.rand(500, 3) * 2 - 1
         expected = box(half.tolist())(points).double()
@@ -42,11 +43,12 @@ def box_sdf(fn) -> Verdict:
     return run("box_sdf", test, fn)
 
 
+@may_not_call("nfteach.shapes.smooth_min", "nfteach.shapes.union", "nfteach.shapes.smooth_min_all")
 def smooth_union(fn) -> Verdict:
     """Check ``fn(a [N, 1], b [N, 1], k) -> [N, 1]`` against :func:`nfteach.shapes.smooth_min`."""
 
     def test(fn):
-        torch.manual_seed(8)
+        torch.manual_seed(inputs_seed(8))
         a, b, k = torch.randn(400, 1) * 0.3, torch.randn(400, 1) * 0.3, 0.2
         b[0] = a[0]  # where the two shapes' distances are equal
         expected = smooth_min(a, b, k).double()
@@ -71,13 +73,17 @@ def smooth_union(fn) -> Verdict:
     return run("smooth_union", test, fn)
 
 
+@may_not_call("nfteach.raytrace.sphere_trace", "nfteach.raytrace.render")
 def sphere_trace(fn) -> Verdict:
     """Check ``fn(sdf, origins [R, 3], directions [R, 3], max_steps, eps) -> (t [R], hit [R])`` against
     :func:`nfteach.raytrace.sphere_trace` on a small scene."""
 
     def test(fn):
         scene = union(sphere(0.4, center=[-0.3, 0.0, 0.0]), box([0.25, 0.25, 0.25]), k=0.05)
-        origins, directions = camera_rays(24, eye=(0.0, 0.4, 2.5))
+        eye = torch.tensor([0.0, 0.4, 2.5])
+        if drawn():  # in the grader, a camera moved a little for this run: a table of the usual answers fails
+            eye += 0.2 * torch.rand(3, generator=torch.Generator().manual_seed(inputs_seed(9))) - 0.1
+        origins, directions = camera_rays(24, eye=tuple(eye.tolist()))
         reference = reference_trace(scene, origins, directions, max_steps=64, eps=1e-4)
         result = fn(scene, origins.clone(), directions.clone(), 64, 1e-4)
         if not isinstance(result, tuple) or len(result) != 2:
@@ -95,10 +101,21 @@ def sphere_trace(fn) -> Verdict:
         if not hit.any():
             raise Hint("no ray hit: step each ray by its distance φ(o + t·d) (the largest safe step) "
                        "and call it a hit when |φ| < eps")
-        agree = (hit == reference.hit).float().mean().item()
-        if agree < 0.99:
-            raise Hint(f"hit agrees with the reference on only {100 * agree:.0f} % of the rays: march by φ, "
-                       "keep going until |φ| < eps or the steps run out")
+        with torch.no_grad():  # a ray that ends within 10 eps of the surface may fairly be called either way
+            grazing = scene(reference.points)[:, 0].abs() < 10 * 1e-4
+        wrong = (hit != reference.hit) & ~grazing
+        if wrong.any():
+            said = "a hit" if bool((hit & wrong).any()) else "a miss"
+            raise Hint(f"{int(wrong.sum())} rays are called {said} wrongly: a ray hits where |φ(o + t·d)| < eps, "
+                       "not where t stays small; march by φ until then or until the steps run out")
+        if not bool((scene(origins + t.float()[:, None] * directions)[:, 0].abs()[hit] < 10 * 1e-4).all()):
+            raise Hint("some rays called a hit are not on the surface: stop a ray (keep its t) once |φ| < eps")
+        few = reference_trace(scene, origins, directions, max_steps=8, eps=1e-4)  # rays still marching
+        result = fn(scene, origins.clone(), directions.clone(), 8, 1e-4)
+        if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], torch.Tensor):
+            if bool(((result[1] != few.hit) & ~(scene(few.points)[:, 0].abs() < 1e-3)).any()):
+                raise Hint("with max_steps=8 some rays are called a hit wrongly: a ray still marching when the steps "
+                           "run out has not hit; a hit is |φ(o + t·d)| < eps")
         both = hit & reference.hit
         error = (t[both] - reference.distance[both].double()).abs().max().item()
         if error > 1e-3:

@@ -1,0 +1,115 @@
+"""Grading submitted exercise notebooks (`nfteach grade`): each runs in its own sandbox; every verdict is computed here.
+
+The pipeline, one module a step: :mod:`.discover` (files → submissions, each matched to its solution's tasks),
+:mod:`.run` (a submission's check cells swapped for recording probes, run in :mod:`nfteach.course.sandbox`),
+:mod:`.score` (the grader's own checks replayed on what came back) and :mod:`.report` (the CSV, the table).
+:func:`grade` joins them; rows are written as each submission finishes.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable
+
+from nfteach.course import sandbox
+from nfteach.course.grading.discover import (MAX_SUBMISSION_BYTES, NAME, GradingError, Submission, Task, discover,
+                                             find_solution, inspect, is_check_cell, load_solutions, parse_check,
+                                             parse_shard, shard, tasks_of)
+from nfteach.course.grading.report import CsvReport, clean, csv_cell, merge, table, task_columns, write_csv
+from nfteach.course.grading.run import Run, Settings, execute
+from nfteach.course.grading.score import Report, Result, score
+
+
+def default_jobs(limits: sandbox.Limits) -> int:
+    """As many parallel submissions as there are cores and memory for (each may use ``limits.memory``)."""
+    cores = _cores()
+    try:
+        available = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo") if line.startswith("MemAvailable"))
+    except (OSError, StopIteration):
+        available = limits.memory
+    return max(1, min(cores, available // limits.memory))
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Settings | None = None, *,
+          shard_of: tuple[int, int] | None = None, out: Path | None = None,
+          log: Callable[[str], None] | None = None) -> list[Report]:
+    """Grade every submission in ``paths`` (folders: their ``*.ipynb``), each in its own sandbox.
+
+    Raises GradingError before grading anything if the solutions, ``out`` or the sandbox are not usable.
+    With ``out`` each row is written to that CSV as soon as its submission is graded.
+    """
+    settings = settings or Settings()
+    known = load_solutions(solutions)
+    files = discover(paths)
+    if not files:
+        raise GradingError(f"no submissions (*.ipynb) in {', '.join(map(str, paths))}: nothing to grade")
+    if out is not None:
+        CsvReport.check(Path(out), protected=[Path(solutions), *files])
+    if settings.use_sandbox and sandbox.problem():
+        raise GradingError(sandbox.problem())
+    if shard_of is not None:
+        files = shard(files, *shard_of)
+    hidden = [Path(solutions), *{p.parent for p in files}, *([Path(out)] if out is not None else [])]
+    for path in sandbox.exposed(hidden) if settings.use_sandbox and log is not None else []:
+        log(f"warning: {clean(path)} lies inside a folder the sandbox shows to every kernel: move it elsewhere")
+    if settings.jobs > _cores() and log is not None:
+        log(f"warning: --jobs {settings.jobs} is more than the {_cores()} cores here: the submissions will share them")
+    submissions = [inspect(path, known, Path(solutions)) for path in files]
+    columns = list(dict.fromkeys(task.id for s in submissions for task in s.tasks))
+    writer = CsvReport(Path(out), columns, keep={str(p) for p in files}) if out is not None else None
+    reports: dict[int, Report] = {}
+
+    def finish(position: int, report: Report) -> None:
+        reports[position] = report
+        if writer is not None:
+            writer.write(report)
+        if log is not None:
+            log(f"graded {clean(report.submission)}: {report.total:g}/{report.out_of:g} in {report.seconds:.0f} s"
+                + (f" ({clean(report.note)})" if report.note else ""))
+
+    pool = ThreadPoolExecutor(max_workers=settings.jobs)
+    try:
+        running = {}
+        for position, submission in enumerate(submissions):
+            if submission.notebook is None:
+                report = Report(str(submission.path), submission.tasks, note=submission.note)
+                report.results = {t.id: Result("error", "the notebook could not be read (see note)") for t in submission.tasks}
+                finish(position, report)
+            else:
+                running[pool.submit(_timed, execute, submission, settings, hidden)] = position
+        for future in as_completed(running):
+            position, submission = running[future], submissions[running[future]]
+            try:
+                run, seconds = future.result()
+                report = score(submission, run, settings)
+                report.seconds = seconds
+            except Exception as error:  # one broken submission must not stop the others
+                report = Report(str(submission.path), submission.tasks, note=f"the grader failed: {type(error).__name__}: {error}")
+                report.results = {t.id: Result("error", "not graded (see note)") for t in submission.tasks}
+            finish(position, report)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the command: stop now, not after the queue
+        pool.shutdown(wait=False, cancel_futures=True)
+        sandbox.stop_all()  # the runs in progress end; their threads remove their working folders
+        pool.shutdown(wait=True)
+        kept = f"; the {len(reports)} rows graded are in {out}" if out is not None else ""
+        raise GradingError(f"interrupted after {len(reports)} of {len(submissions)} submissions{kept}") from None
+    finally:
+        pool.shutdown(wait=True)
+        if writer is not None:
+            writer.close()
+    return [reports[i] for i in sorted(reports)]
+
+
+def _timed(fn, *args):
+    import time
+
+    start = time.perf_counter()
+    return fn(*args), time.perf_counter() - start
+
+
