@@ -7,8 +7,9 @@ The stress test of issue 26 (ipykernel 7 leaving a request unread under load, ip
 notebook (default: chapter 1, widget-heavy, and chapter 7, plain) runs ``--runs`` times in a fresh kernel with
 plain nbclient (no recovery: this counts what the stack does), while ``--busy`` busy-loop processes keep the CPU
 full. A stall is a cell whose reply is outstanding after ``--stall-after`` seconds while the kernel process used
-less than 0.2 s of CPU over the last ``--idle-window`` seconds; the run is stopped there and counted, rather than
-waited out for the cell timeout. Prints one line per run and a summary with the versions of the kernel stack.
+less than 0.2 s of CPU over the last ``--idle-window`` seconds with every thread asleep at each look (a runnable
+thread is a kernel starved by the load, not idle); the run is stopped there and counted, rather than waited
+out for the cell timeout. Prints one line per run and a summary with the versions of the kernel stack.
 Not a test (its times mean nothing on a shared machine, and it takes many minutes); exits 1 if any run stalled.
 """
 
@@ -34,10 +35,25 @@ IDLE_CPU_SECONDS = 0.2
 BUSY_LOOP = "while True: pass"
 
 
+def _stat(path: Path) -> list[str]:
+    return path.read_text().rsplit(")", 1)[1].split()  # the fields after the command name
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds the process (all its threads) has used, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(Path(f"/proc/{pid}/stat"))
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def all_threads_sleeping(pid: int) -> bool:
+    """True when every thread of the process sleeps; a runnable thread (R) is a kernel starved of CPU, not idle."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            states.append(_stat(task / "stat")[0])
+        except OSError:  # the thread just ended
+            continue
+    return all(state == "S" for state in states)
 
 
 class StallWatcher(NotebookClient):
@@ -61,11 +77,12 @@ class StallWatcher(NotebookClient):
         while True:
             await asyncio.sleep(1.0)
             now = time.monotonic()
-            samples.append((now, cpu_seconds(pid)))
+            samples.append((now, cpu_seconds(pid), all_threads_sleeping(pid)))
             while now - samples[0][0] > self.idle_window:
                 samples.popleft()
             covered = now - start >= self.idle_window and samples[-1][0] - samples[0][0] >= self.idle_window - 1.5
-            if now - start > self.stall_after and covered and samples[-1][1] - samples[0][1] < IDLE_CPU_SECONDS:
+            idle = samples[-1][1] - samples[0][1] < IDLE_CPU_SECONDS and all(sleeping for *_, sleeping in samples)
+            if now - start > self.stall_after and covered and idle:
                 self.stall = (cell_index, now - start)
                 self.task_poll_for_reply.cancel()  # nbclient turns this into DeadKernelError: the run ends here
                 return
