@@ -101,3 +101,23 @@ def test_outside_colab_a_missing_kit_says_how_to_install_it():
         raise AssertionError("the install cell did not stop")
     finally:
         importlib.util.find_spec = real
+
+
+def test_the_workspace_copies_the_notebooks_and_never_overwrites_a_students_change(tmp_path, capsys):
+    from nfteach.course import workspace
+
+    make_notebook(tmp_path / "notebooks" / "01_a.ipynb", "x = 1")
+    make_notebook(tmp_path / "exercises" / "01_a.ipynb", "# your answer")
+    into = tmp_path / "workspace"
+    assert cli.main(["workspace", "--root", str(tmp_path), "--into", str(into)]) == 0
+    assert "copied" in capsys.readouterr().out and (into / "exercises" / "01_a.ipynb").is_file()
+    solved = into / "exercises" / "01_a.ipynb"
+    make_notebook(solved, "answer = 42")  # the student's work (JupyterLab saved it)
+    make_notebook(tmp_path / "notebooks" / "01_a.ipynb", "x = 2")  # a pull brings new versions of both
+    make_notebook(tmp_path / "exercises" / "01_a.ipynb", "# your answer, better explained")
+    actions = {o.relative: o.action for o in workspace.refresh(tmp_path, into)}
+    assert actions == {"notebooks/01_a.ipynb": "updated", "exercises/01_a.ipynb": "kept"}
+    assert nbformat.read(solved, as_version=4).cells[0].source == "answer = 42"
+    assert "better explained" in (into / "exercises" / "01_a.updated.ipynb").read_text()
+    assert nbformat.read(into / "notebooks" / "01_a.ipynb", as_version=4).cells[0].source == "x = 2"
+    assert {o.action for o in workspace.refresh(tmp_path, into)} == {"current"}  # nothing new: nothing done

@@ -1,5 +1,5 @@
-"""The ``nfteach`` command: ``colab`` (badges and install cells), ``exercises`` (generate them), ``grade``,
-``html`` (static pages)."""
+"""The ``nfteach`` command: ``colab`` (badges and install cells), ``links`` (JupyterHub links), ``exercises``
+(generate them), ``grade``, ``html`` (static pages), ``workspace`` (a student's working copy)."""
 
 from __future__ import annotations
 
@@ -109,6 +109,23 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _workspace(args: argparse.Namespace) -> int:
+    from nfteach.course import workspace
+
+    try:
+        outcomes = workspace.refresh(Path(args.root), Path(args.into))
+    except FileNotFoundError as error:
+        print(f"nfteach workspace: {error}", file=sys.stderr)
+        return 2
+    for outcome in outcomes:
+        if outcome.action in ("copied", "updated"):
+            print(f"{outcome.action} {args.into}/{outcome.relative}")
+        elif outcome.action == "kept":
+            print(f"kept your {args.into}/{outcome.relative}; the kit's new version is beside it: "
+                  f"{args.into}/{outcome.beside}")
+    return 0
+
+
 def _html(args: argparse.Namespace) -> int:
     from nbclient.exceptions import CellExecutionError
 
@@ -153,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap: the students' code runs "
                                                                  "with your permissions (said in the report)")
     grade.set_defaults(run=_grade)
+    work = verbs.add_parser("workspace", help="copy the notebooks into a git-ignored working folder, or refresh it "
+                                              "(a notebook you changed is kept; the new version goes beside it)")
+    work.add_argument("--into", default="workspace", help="the working folder (default: workspace)")
+    _add_root(work)
+    work.set_defaults(run=_workspace)
     page = verbs.add_parser("html", help="execute the chapters and render each to a static HTML page with its outputs")
     page.add_argument("paths", nargs="*", help="notebooks to render (default: notebooks/*.ipynb)")
     page.add_argument("--out", default="site", help="the output folder, the only place written (default: site)")
