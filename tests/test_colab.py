@@ -1,4 +1,5 @@
 import nbformat
+import pytest
 
 from nfteach.course import cli, colab
 
@@ -17,8 +18,11 @@ def test_stamp_adds_the_header_once_and_keeps_the_body(tmp_path):
     assert not colab.stamp(path, tmp_path)  # already right: the file is left alone
     cells = nbformat.read(path, as_version=4).cells
     assert len(cells) == 3 and cells[2].source == "x = 1"
-    assert "colab.research.google.com/github/nfteach/nfteach/blob/main/notebooks/07_demo.ipynb" in cells[0].source
-    assert '"google.colab" in sys.modules' in cells[1].source and colab.repository_url() in cells[1].source
+    release = colab.release_ref()  # v<version>: a notebook opens and installs the release it belongs to
+    assert f"colab.research.google.com/github/nfteach/nfteach/blob/{release}/notebooks/07_demo.ipynb" in cells[0].source
+    assert f"mybinder.org/v2/gh/nfteach/nfteach/{release}?labpath=notebooks/07_demo.ipynb" in cells[0].source
+    assert '"google.colab" in sys.modules' in cells[1].source
+    assert f'"nfteach @ git+{colab.repository_url()}@{release}"' in cells[1].source and f"release {release}" in cells[1].source
 
 
 def test_stamp_replaces_a_stale_header(tmp_path):
@@ -31,7 +35,7 @@ def test_stamp_replaces_a_stale_header(tmp_path):
     assert not colab.has_header(nbformat.read(moved, as_version=4), "solutions/new.ipynb")
     assert colab.stamp(moved, tmp_path)
     cells = nbformat.read(moved, as_version=4).cells
-    assert len(cells) == 3 and "blob/main/solutions/new.ipynb" in cells[0].source
+    assert len(cells) == 3 and f"blob/{colab.release_ref()}/solutions/new.ipynb" in cells[0].source
 
 
 def test_cli_check_reports_missing_headers(tmp_path, capsys):
@@ -40,6 +44,25 @@ def test_cli_check_reports_missing_headers(tmp_path, capsys):
     assert "notebooks/a.ipynb" in capsys.readouterr().err
     assert cli.main(["colab", "--root", str(tmp_path)]) == 0
     assert cli.main(["colab", "--check", "--root", str(tmp_path)]) == 0
+
+
+def test_the_ref_is_configurable_and_check_follows_it(tmp_path):
+    path = tmp_path / "notebooks" / "a.ipynb"
+    make_notebook(path, "pass")
+    assert cli.main(["colab", "--root", str(tmp_path), "--ref", "main"]) == 0
+    assert "blob/main/notebooks/a.ipynb" in nbformat.read(path, as_version=4).cells[0].source
+    assert cli.main(["colab", "--check", "--root", str(tmp_path), "--ref", "main"]) == 0
+    assert cli.main(["colab", "--check", "--root", str(tmp_path)]) == 1  # the default names the release
+
+
+def test_a_repository_not_on_github_gets_a_clear_message(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(colab, "repository_url", lambda: "https://gitlab.com/course/nfteach")
+    with pytest.raises(ValueError, match="must be a GitHub repository .* got 'https://gitlab.com/course/nfteach'"):
+        colab.colab_url("notebooks/a.ipynb")
+    make_notebook(tmp_path / "notebooks" / "a.ipynb", "pass")
+    assert cli.main(["colab", "--root", str(tmp_path)]) == 2
+    assert "Colab and the Binder badge open notebooks from GitHub only" in capsys.readouterr().err
+    assert colab.github_path("https://github.com/course/nfteach.git") == "course/nfteach"
 
 
 def test_the_project_starters_are_kit_notebooks_too(tmp_path):

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
-
-import nbformat
 
 from nfteach.course import colab
 
@@ -21,6 +20,13 @@ def _add_root(parser: argparse.ArgumentParser) -> None:
 
 
 def _colab(args: argparse.Namespace) -> int:
+    import nbformat
+
+    try:
+        colab.github_path()
+    except ValueError as error:
+        print(f"nfteach colab: {error}", file=sys.stderr)
+        return 2
     root = Path(args.root)
     paths = [Path(p) for p in args.paths] or colab.notebook_paths(root)
     stale = []
@@ -30,9 +36,9 @@ def _colab(args: argparse.Namespace) -> int:
             return 2
         relative = path.resolve().relative_to(root.resolve()).as_posix()
         if args.check:
-            if not colab.has_header(nbformat.read(path, as_version=4), relative):
+            if not colab.has_header(nbformat.read(path, as_version=4), relative, args.ref):
                 stale.append(relative)
-        elif colab.stamp(path, root):
+        elif colab.stamp(path, root, args.ref):
             print(f"updated the Colab header of {relative}")
     if stale:
         print("missing or stale Colab header (run `nfteach colab`): " + ", ".join(stale), file=sys.stderr)
@@ -150,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     stamp.add_argument("paths", nargs="*", help="notebooks to stamp (default: notebooks/, solutions/, exercises/)")
     _add_root(stamp)
     stamp.add_argument("--check", action="store_true", help="only check, exit 1 if a header is missing or stale")
+    stamp.add_argument("--ref", help="the tag or branch the badges open and the install cell installs "
+                                     f"(default: v<version of the installed kit>, now {colab.release_ref()})")
     stamp.set_defaults(run=_colab)
     make = verbs.add_parser("exercises", help="generate exercises/ from solutions/ (solution blocks become stubs)")
     _add_root(make)
@@ -194,6 +202,11 @@ def merge_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    missing = [name for name in ("nbformat", "nbclient") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"nfteach: the instructor's tools need {' and '.join(missing)}, which the kit alone does not install: "
+              "pip install \"nfteach[course]\" (or `make setup` in a clone)", file=sys.stderr)
+        return 2
     if argv[:2] == ["grade", "merge"]:  # `nfteach grade merge a.csv b.csv --out all.csv`
         args = merge_parser().parse_args(argv[2:])
         return args.run(args)
