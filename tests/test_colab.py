@@ -144,3 +144,19 @@ def test_the_workspace_copies_the_notebooks_and_never_overwrites_a_students_chan
     assert "better explained" in (into / "exercises" / "01_a.updated.ipynb").read_text()
     assert nbformat.read(into / "notebooks" / "01_a.ipynb", as_version=4).cells[0].source == "x = 2"
     assert {o.action for o in workspace.refresh(tmp_path, into)} == {"current"}  # nothing new: nothing done
+
+
+def test_hub_links_pull_the_release_and_open_each_chapter_and_exercise(tmp_path, capsys):
+    from urllib.parse import parse_qs, urlparse
+
+    for name in ("notebooks/01_a.ipynb", "exercises/01_a.ipynb", "solutions/01_a.ipynb"):
+        make_notebook(tmp_path / name, "pass")
+    assert cli.main(["links", "--hub", "https://hub.example.edu/", "--root", str(tmp_path)]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "git-pull" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| exercises/01_a.ipynb", "| notebooks/01_a.ipynb"]
+    link = urlparse(rows[1].split(" | ")[1].rstrip(" |"))
+    query = {key: value[0] for key, value in parse_qs(link.query).items()}
+    assert link.netloc == "hub.example.edu" and link.path == "/hub/user-redirect/git-pull"
+    assert query == {"repo": colab.repository_url(), "branch": colab.release_ref(),
+                     "urlpath": "lab/tree/nfteach/notebooks/01_a.ipynb"}
+    assert cli.main(["links", "--hub", "hub.example.edu", "--root", str(tmp_path)]) == 2

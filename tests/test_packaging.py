@@ -123,3 +123,37 @@ def test_the_kit_installs_into_colabs_runtime_without_changing_a_package(tmp_pat
     changed = {name: (colab[name], version) for name, version in installed.items() if colab.get(name, version) != version}
     assert not changed, f"these Colab packages would be replaced (Colab's version, the kit's): {changed}"
     assert "trimesh" in set(installed) - set(colab)  # what the kit adds: trimesh (Colab ships rtree, not trimesh)
+
+
+def _install_torch():
+    sys.path.insert(0, str(ROOT / "requirements"))
+    try:
+        import install_torch
+    finally:
+        sys.path.pop(0)
+    return install_torch
+
+
+def test_torch_is_the_cpu_build_on_linux_without_a_gpu_and_never_the_cuda_build_as_a_fallback():
+    install_torch = _install_torch()
+    first, fallback = install_torch.attempts("Linux", nvidia=False)
+    assert first[:3] == [f"torch=={install_torch.TORCH_VERSION}", "--index-url", install_torch.CPU_INDEX]
+    assert "--timeout" in first and "--retries" in first  # an unreachable index fails fast (CI has none)
+    assert fallback == [f"torch=={install_torch.TORCH_VERSION}+cpu"]  # a CPU wheel on disk, not PyPI's CUDA build
+    for system, nvidia in (("Darwin", False), ("Windows", False), ("Linux", True)):
+        assert install_torch.attempts(system, nvidia) == [[f"torch=={install_torch.TORCH_VERSION}"]]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "requirements/install_torch.py" in makefile and "-c $(LOCK)" in makefile
+
+
+def test_binder_is_slim_cpu_only_and_installs_the_kit_from_the_lock():
+    binder = ROOT / "binder"
+    requirements = (binder / "requirements.txt").read_text()
+    assert f"torch=={_install_torch().TORCH_VERSION}+cpu" in requirements
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in requirements
+    post_build = (binder / "postBuild").read_text()
+    assert '-c requirements/lock.txt -e ".[lab]"' in post_build and "test]" not in post_build  # no test tools
+    assert (binder / "postBuild").stat().st_mode & 0o111, "repo2docker runs postBuild only when it is executable"
+    runtime = (binder / "runtime.txt").read_text().strip()
+    python = runtime.removeprefix("python-")
+    assert re.fullmatch(r"3\.\d+", python) and tuple(map(int, python.split("."))) >= (3, 10)

@@ -46,6 +46,27 @@ def _colab(args: argparse.Namespace) -> int:
     return 0
 
 
+def _links(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    paths = [p for p in colab.notebook_paths(root) if p.relative_to(root).parts[0] != "solutions"]
+    try:
+        rows = [f"| {p.relative_to(root).as_posix()} | {colab.hub_url(args.hub, p.relative_to(root).as_posix(), args.ref)} |"
+                for p in paths]
+    except ValueError as error:
+        print(f"nfteach links: {error}", file=sys.stderr)
+        return 2
+    if not rows:
+        print(f"nfteach links: no notebooks under {root}/notebooks or {root}/exercises", file=sys.stderr)
+        return 2
+    text = "| notebook | open on the hub |\n| --- | --- |\n" + "\n".join(rows) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}: {len(rows)} links")
+    else:
+        print(text, end="")
+    return 0
+
+
 def _exercises(args: argparse.Namespace) -> int:
     from nfteach.course import exercises
 
@@ -159,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     stamp.add_argument("--ref", help="the tag or branch the badges open and the install cell installs "
                                      f"(default: v<version of the installed kit>, now {colab.release_ref()})")
     stamp.set_defaults(run=_colab)
+    links = verbs.add_parser("links", help="nbgitpuller links that open each chapter and exercise on a JupyterHub")
+    links.add_argument("--hub", required=True, help="the hub's address, e.g. https://hub.example.edu")
+    links.add_argument("--ref", help="the tag or branch to pull (default: the release, as for `nfteach colab`)")
+    links.add_argument("--out", help="write the Markdown table to this file instead of printing it")
+    _add_root(links)
+    links.set_defaults(run=_links)
     make = verbs.add_parser("exercises", help="generate exercises/ from solutions/ (solution blocks become stubs)")
     _add_root(make)
     make.add_argument("--force", action="store_true", help="also overwrite exercises edited since they were generated")

@@ -74,6 +74,19 @@ def binder_url(relative_path: str, ref: str | None = None) -> str:
     return f"https://mybinder.org/v2/gh/{github_path()}/{ref or release_ref()}?labpath={relative_path}"
 
 
+def hub_url(hub: str, relative_path: str, ref: str | None = None) -> str:
+    """An nbgitpuller link: the JupyterHub at ``hub`` clones (or updates, keeping a student's changes) the
+    repository at ``ref`` into the student's home and opens ``relative_path`` in JupyterLab."""
+    from urllib.parse import quote, urlencode
+
+    if not hub.startswith(("https://", "http://")):
+        raise ValueError(f"hub_url: hub must be the hub's address, starting with https://, got {hub!r}")
+    folder = repository_url().removesuffix(".git").rsplit("/", 1)[-1]
+    query = urlencode({"repo": repository_url(), "branch": ref or release_ref(),
+                       "urlpath": f"lab/tree/{folder}/{relative_path}"}, quote_via=quote)
+    return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
+
+
 def header_cells(relative_path: str, ref: str | None = None) -> list[nbformat.NotebookNode]:
     """The badge cell and the install cell for the notebook at ``relative_path``, naming the release ``ref``."""
     import nbformat  # the course extra: imported only where a notebook is written or read
