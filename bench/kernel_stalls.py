@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-window", type=float, default=10.0, help="seconds of kernel idleness that count (10)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell before nbclient gives up (600)")
     args = parser.parse_args(argv)
-    stack = ", ".join(f"{name} {version(name)}" for name in ("ipykernel", "jupyter_client", "nbclient", "pyzmq", "tornado"))
+    names = ("ipykernel", "jupyter_client", "nbclient", "pyzmq", "tornado")
+    stack = ", ".join(f"{name} {version(name)}" for name in names)
     print(f"{stack}; Python {sys.version.split()[0]}; {args.busy} busy loops; {os.cpu_count()} CPUs", flush=True)
     loads = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(args.busy)]
     stalls, runs = 0, 0

@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         total += seconds
         failed += bool(error)
         recovered = f" (recovered: {', '.join(r['action'] for r in recoveries)})" if recoveries else ""
-        print(f"{str(path).ljust(width)}  {seconds:8.1f}  {'FAILED: ' + error if error else 'ok'}{recovered}", flush=True)
+        status = ("FAILED: " + error if error else "ok") + recovered
+        print(f"{str(path).ljust(width)}  {seconds:8.1f}  {status}", flush=True)
     print(f"{'total'.ljust(width)}  {total:8.1f}  {failed} of {len(paths)} failed")
     return 1 if failed else 0
 

@@ -19,7 +19,8 @@ def test_stamp_adds_the_header_once_and_keeps_the_body(tmp_path):
     cells = nbformat.read(path, as_version=4).cells
     assert len(cells) == 3 and cells[2].source == "x = 1"
     release = colab.release_ref()  # v<version>: a notebook opens and installs the release it belongs to
-    assert f"colab.research.google.com/github/nfteach/nfteach/blob/{release}/notebooks/07_demo.ipynb" in cells[0].source
+    colab_address = f"colab.research.google.com/github/nfteach/nfteach/blob/{release}/notebooks/07_demo.ipynb"
+    assert colab_address in cells[0].source
     assert f"mybinder.org/v2/gh/nfteach/nfteach/{release}?labpath=notebooks/07_demo.ipynb" in cells[0].source
     assert '"google.colab" in sys.modules' in cells[1].source
     assert f'"nfteach @ git+{colab.repository_url()}@{release}"' in cells[1].source and f"release {release}" in cells[1].source

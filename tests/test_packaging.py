@@ -120,7 +120,8 @@ def test_the_kit_installs_into_colabs_runtime_without_changing_a_package(tmp_pat
                  if "==" in line and not line.startswith("#"))
     installed = {_normalise(item["metadata"]["name"])[0]: item["metadata"]["version"]
                  for item in json.loads(report.read_text())["install"]}
-    changed = {name: (colab[name], version) for name, version in installed.items() if colab.get(name, version) != version}
+    changed = {name: (colab[name], version) for name, version in installed.items()
+               if colab.get(name, version) != version}
     assert not changed, f"these Colab packages would be replaced (Colab's version, the kit's): {changed}"
     assert "trimesh" in set(installed) - set(colab)  # what the kit adds: trimesh (Colab ships rtree, not trimesh)
 

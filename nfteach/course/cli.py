@@ -50,8 +50,8 @@ def _links(args: argparse.Namespace) -> int:
     root = Path(args.root)
     paths = [p for p in colab.notebook_paths(root) if p.relative_to(root).parts[0] != "solutions"]
     try:
-        rows = [f"| {p.relative_to(root).as_posix()} | {colab.hub_url(args.hub, p.relative_to(root).as_posix(), args.ref)} |"
-                for p in paths]
+        relatives = [path.relative_to(root).as_posix() for path in paths]
+        rows = [f"| {relative} | {colab.hub_url(args.hub, relative, args.ref)} |" for relative in relatives]
     except ValueError as error:
         print(f"nfteach links: {error}", file=sys.stderr)
         return 2

@@ -38,15 +38,16 @@ def github_path(url: str | None = None) -> str:
     url = repository_url() if url is None else url
     owner_name = url.removesuffix(".git").split("github.com/", 1)[-1].strip("/")
     if "github.com/" not in url or owner_name.count("/") != 1:
-        raise ValueError(f"github_path: the Repository URL must be a GitHub repository (https://github.com/OWNER/NAME), "
-                         f"since Colab and the Binder badge open notebooks from GitHub only; got {url!r}. Set "
+        raise ValueError("github_path: the Repository URL must be a GitHub repository "
+                         "(https://github.com/OWNER/NAME), since Colab and the Binder badge open notebooks from "
+                         f"GitHub only; got {url!r}. Set "
                          "[project.urls] Repository in pyproject.toml to a GitHub copy of the course (a mirror will "
                          "do) and reinstall (`pip install -e .`).")
     return owner_name
 
 
 def install_source(ref: str | None = None) -> str:
-    """What the Colab cell hands to ``pip install``: the package at the release ``ref`` (default :func:`release_ref`)."""
+    """What the Colab cell hands to ``pip install``: the kit at the release ``ref`` (default :func:`release_ref`)."""
     return f"nfteach @ git+{repository_url()}@{ref or release_ref()}"
 
 

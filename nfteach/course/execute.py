@@ -55,10 +55,10 @@ class _Wait:
 class RecoveringClient(NotebookClient):
     """:class:`nbclient.NotebookClient` that recovers from a lost request or reply instead of timing out."""
 
-    patience = Float(30.0, help="Seconds the shell may stay silent, with the kernel idle, before the client acts.").tag(config=True)
-    probe_interval = Float(2.0, help="Seconds between looks at the other channels while a reply is outstanding.").tag(config=True)
-    max_restarts = Integer(1, help="Kernel restarts allowed per notebook before KernelStalled is raised.").tag(config=True)
-    on_recovery = Any(None, allow_none=True, help="Called as on_recovery(recovered=index, action=..., detail=...).").tag(config=True)
+    patience = Float(30.0, help="Seconds the shell may stay silent, the kernel idle, before the client acts.")
+    probe_interval = Float(2.0, help="Seconds between looks at the other channels while a reply is outstanding.")
+    max_restarts = Integer(1, help="Kernel restarts allowed per notebook before KernelStalled is raised.")
+    on_recovery = Any(None, allow_none=True, help="Called as on_recovery(recovered=index, action=..., detail=...).")
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,7 +109,7 @@ class RecoveringClient(NotebookClient):
 
     async def _async_poll_for_reply(self, msg_id: str, cell: t.Any, timeout: int | None,
                                     task_poll_output_msg: t.Any, task_poll_kernel_alive: t.Any) -> dict[str, t.Any]:
-        """nbclient's wait for the execute reply (same timeout handling), with a look around when the shell is silent."""
+        """nbclient's wait for the execute reply (same timeout handling); a look around when the shell is silent."""
         wait = _Wait(msg_id, task_poll_output_msg)
         deadline = None if timeout is None else monotonic() + timeout
         timed_out_reply = None
