@@ -9,7 +9,8 @@ plain nbclient (no recovery: this counts what the stack does), while ``--busy`` 
 full. A stall is a cell whose reply is outstanding after ``--stall-after`` seconds while the kernel process used
 less than 0.2 s of CPU over the last ``--idle-window`` seconds with every thread asleep at each look (a runnable
 thread is a kernel starved by the load, not idle); the run is stopped there and counted, rather than waited
-out for the cell timeout. Prints one line per run and a summary with the versions of the kernel stack.
+out for the cell timeout; the kernel's Python stacks at that moment go to stderr (faulthandler, on SIGUSR1).
+Prints one line per run and a summary with the versions of the kernel stack.
 Not a test (its times mean nothing on a shared machine, and it takes many minutes); exits 1 if any run stalled.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_NOTEBOOKS = [ROOT / "notebooks" / "01_spectral_bias.ipynb", ROOT / "notebooks" / "07_projects.ipynb"]
 IDLE_CPU_SECONDS = 0.2
 BUSY_LOOP = "while True: pass"
+# Every kernel dumps its threads' Python stacks to its stderr (this script's) on SIGUSR1: sent at a stall.
+DUMP_ON_SIGNAL = "--IPKernelApp.exec_lines=['import faulthandler, signal; " \
+                 "faulthandler.register(signal.SIGUSR1, all_threads=True)']"
 
 
 def _stat(path: Path) -> list[str]:
@@ -63,8 +68,14 @@ class StallWatcher(NotebookClient):
         super().__init__(*args, **kwargs)
         self.stall_after, self.idle_window = stall_after, idle_window
         self.stall: tuple[int, float] | None = None
+        self.heard = 0  # IOPub messages of the current request: 0 at a stall means the kernel never read it
+
+    def process_message(self, msg, cell, cell_index):
+        self.heard += 1
+        return super().process_message(msg, cell, cell_index)
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        self.heard = 0
         watcher = asyncio.ensure_future(self._watch(cell_index))
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
@@ -84,6 +95,9 @@ class StallWatcher(NotebookClient):
             idle = samples[-1][1] - samples[0][1] < IDLE_CPU_SECONDS and all(sleeping for *_, sleeping in samples)
             if now - start > self.stall_after and covered and idle:
                 self.stall = (cell_index, now - start)
+                print(f"--- stall at cell {cell_index}: the kernel's threads ---", file=sys.stderr, flush=True)
+                os.kill(pid, signal.SIGUSR1)
+                await asyncio.sleep(2.0)
                 self.task_poll_for_reply.cancel()  # nbclient turns this into DeadKernelError: the run ends here
                 return
 
@@ -92,13 +106,15 @@ def run_once(path: Path, stall_after: float, idle_window: float, timeout: int) -
     """One fresh-kernel run of ``path``; (wall seconds, 'ok' / 'STALL at cell N after S s' / the error)."""
     notebook = nbformat.read(path, as_version=4)
     client = StallWatcher(notebook, timeout=timeout, kernel_name="python3", stall_after=stall_after,
-                          idle_window=idle_window, resources={"metadata": {"path": str(path.parent)}})
+                          idle_window=idle_window, resources={"metadata": {"path": str(path.parent)}},
+                          extra_arguments=[DUMP_ON_SIGNAL])
     start = time.perf_counter()
     try:
         client.execute(env={**os.environ, "NFTEACH_PROGRESS": "0"})
         outcome = "ok"
     except DeadKernelError:
-        outcome = (f"STALL at cell {client.stall[0]} after {client.stall[1]:.0f} s" if client.stall
+        read = f"read: {client.heard} IOPub messages" if client.heard else "never read"
+        outcome = (f"STALL at cell {client.stall[0]} after {client.stall[1]:.0f} s (request {read})" if client.stall
                    else "the kernel died")
     except Exception as error:  # a failing cell: not a stall, but reported
         outcome = f"error: {type(error).__name__}"
