@@ -5,10 +5,10 @@
 
 The stress test of issue 26 (ipykernel 7 leaving a request unread under load, ipython/ipykernel#1554): each
 notebook (default: chapter 1, widget-heavy, and chapter 7, plain) runs ``--runs`` times in a fresh kernel with
-plain nbclient (no recovery: this counts what the stack does), while ``--busy`` busy-loop processes keep the CPU
-full. A stall is a cell whose reply is outstanding after ``--stall-after`` seconds while the kernel process used
-less than 0.2 s of CPU over the last ``--idle-window`` seconds with every thread asleep at each look (a runnable
-thread is a kernel starved by the load, not idle); the run is stopped there and counted, rather than waited
+plain nbclient (no recovery: this counts what the stack does; ``--recovering`` runs the kit's client), while
+``--busy`` busy-loop processes keep the CPU full. A stall is a cell whose reply is outstanding after
+``--stall-after`` seconds while the kernel process used less than 0.2 s of CPU over the last ``--idle-window``
+seconds with every thread asleep at each look (a runnable thread is a kernel starved by the load, not idle); the run is stopped there and counted, rather than waited
 out for the cell timeout; the kernel's Python stacks at that moment go to stderr (faulthandler, on SIGUSR1).
 Prints one line per run and a summary with the versions of the kernel stack.
 Not a test (its times mean nothing on a shared machine, and it takes many minutes); exits 1 if any run stalled.
@@ -30,6 +30,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+
+from nfteach.course.execute import RecoveringClient
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_NOTEBOOKS = [ROOT / "notebooks" / "01_spectral_bias.ipynb", ROOT / "notebooks" / "07_projects.ipynb"]
@@ -102,16 +104,23 @@ class StallWatcher(NotebookClient):
                 return
 
 
-def run_once(path: Path, stall_after: float, idle_window: float, timeout: int) -> tuple[float, str]:
+class RecoveringStallWatcher(StallWatcher, RecoveringClient):
+    """The same watch over the kit's own client (``--recovering``): does it still stall?"""
+
+
+def run_once(path: Path, stall_after: float, idle_window: float, timeout: int,
+             recovering: bool = False) -> tuple[float, str]:
     """One fresh-kernel run of ``path``; (wall seconds, 'ok' / 'STALL at cell N after S s' / the error)."""
     notebook = nbformat.read(path, as_version=4)
-    client = StallWatcher(notebook, timeout=timeout, kernel_name="python3", stall_after=stall_after,
-                          idle_window=idle_window, resources={"metadata": {"path": str(path.parent)}},
-                          extra_arguments=[DUMP_ON_SIGNAL])
+    watcher = RecoveringStallWatcher if recovering else StallWatcher
+    client = watcher(notebook, timeout=timeout, kernel_name="python3", stall_after=stall_after,
+                     idle_window=idle_window, resources={"metadata": {"path": str(path.parent)}},
+                     extra_arguments=[DUMP_ON_SIGNAL])
     start = time.perf_counter()
     try:
         client.execute(env={**os.environ, "NFTEACH_PROGRESS": "0"})
-        outcome = "ok"
+        outcome = "ok" + "".join(f" (recovered cell {r['recovered']}: {r['action']})"
+                                 for r in getattr(client, "recoveries", []))
     except DeadKernelError:
         read = f"read: {client.heard} IOPub messages" if client.heard else "never read"
         outcome = (f"STALL at cell {client.stall[0]} after {client.stall[1]:.0f} s (request {read})" if client.stall
@@ -129,16 +138,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stall-after", type=float, default=30.0, help="seconds a reply may be outstanding (30)")
     parser.add_argument("--idle-window", type=float, default=10.0, help="seconds of kernel idleness that count (10)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell before nbclient gives up (600)")
+    parser.add_argument("--recovering", action="store_true",
+                        help="run the kit's RecoveringClient instead of plain nbclient (is the stall still there?)")
     args = parser.parse_args(argv)
     names = ("ipykernel", "jupyter_client", "nbclient", "pyzmq", "tornado")
     stack = ", ".join(f"{name} {version(name)}" for name in names)
-    print(f"{stack}; Python {sys.version.split()[0]}; {args.busy} busy loops; {os.cpu_count()} CPUs", flush=True)
+    client = "RecoveringClient" if args.recovering else "plain nbclient"
+    print(f"{stack}; {client}; Python {sys.version.split()[0]}; {args.busy} busy loops; {os.cpu_count()} CPUs",
+          flush=True)
     loads = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(args.busy)]
     stalls, runs = 0, 0
     try:
         for run in range(1, args.runs + 1):
             for path in args.paths:
-                seconds, outcome = run_once(path, args.stall_after, args.idle_window, args.timeout)
+                seconds, outcome = run_once(path, args.stall_after, args.idle_window, args.timeout, args.recovering)
                 stalls += outcome.startswith("STALL")
                 runs += 1
                 print(f"run {run:3d}  {path.name:28s} {seconds:7.1f} s  {outcome}", flush=True)
