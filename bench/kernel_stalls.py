@@ -8,7 +8,8 @@ notebook (default: chapter 1, widget-heavy, and chapter 7, plain) runs ``--runs`
 plain nbclient (no recovery: this counts what the stack does; ``--recovering`` runs the kit's client), while
 ``--busy`` busy-loop processes keep the CPU full. A stall is a cell whose reply is outstanding after
 ``--stall-after`` seconds while the kernel process used less than 0.2 s of CPU over the last ``--idle-window``
-seconds with every thread asleep at each look (a runnable thread is a kernel starved by the load, not idle); the run is stopped there and counted, rather than waited
+seconds with every thread asleep at each look (a runnable thread is a kernel starved by the load, not
+idle); the run is stopped there and counted, rather than waited
 out for the cell timeout; the kernel's Python stacks at that moment go to stderr (faulthandler, on SIGUSR1).
 Prints one line per run and a summary with the versions of the kernel stack.
 Not a test (its times mean nothing on a shared machine, and it takes many minutes); exits 1 if any run stalled.
