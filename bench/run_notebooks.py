@@ -6,6 +6,7 @@
 Paths may be notebooks or folders (their ``*.ipynb``). Nothing is written back: outputs stay out of git.
 Progress bars are hidden (NFTEACH_PROGRESS=0); ``--save DIR`` keeps executed copies to look at. ``--threads N`` caps the kernel's CPU threads
 (OMP_NUM_THREADS / MKL_NUM_THREADS), which helps a lot when other jobs share the CPU.
+A kernel that loses a request or a reply (ipykernel#1554) is recovered and the status says so.
 Exits 1 if a notebook raises or runs out of time, 2 if a path does not exist.
 """
 
@@ -39,13 +40,15 @@ def notebooks_in(paths: list[str]) -> list[Path]:
     return found
 
 
-def run(path: Path, timeout: int, kernel: str, save_to: Path | None = None) -> tuple[float, str]:
+def run(path: Path, timeout: int, kernel: str, save_to: Path | None = None,
+        recoveries: list[dict] | None = None) -> tuple[float, str]:
     """Execute one notebook in its own folder (a copy with outputs goes to ``save_to``, if given);
-    return (wall seconds, '' or the error's last line)."""
+    return (wall seconds, '' or the error's last line). A lost request or reply the client recovered from
+    is appended to ``recoveries`` (see nfteach.course.execute)."""
     notebook = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     try:
-        execute_notebook(notebook, path.parent, timeout, kernel)
+        execute_notebook(notebook, path.parent, timeout, kernel, recoveries)
     except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError …
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # drop the traceback's terminal colours
         lines = [line for line in text.strip().splitlines() if line.strip()]
@@ -82,10 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'notebook'.ljust(width)}  {'seconds':>8}  status")
     total, failed = 0.0, 0
     for path in paths:
-        seconds, error = run(path, args.timeout, args.kernel, args.save)
+        recoveries: list[dict] = []
+        seconds, error = run(path, args.timeout, args.kernel, args.save, recoveries)
         total += seconds
         failed += bool(error)
-        print(f"{str(path).ljust(width)}  {seconds:8.1f}  {'FAILED: ' + error if error else 'ok'}", flush=True)
+        recovered = f" (recovered: {', '.join(r['action'] for r in recoveries)})" if recoveries else ""
+        status = ("FAILED: " + error if error else "ok") + recovered
+        print(f"{str(path).ljust(width)}  {seconds:8.1f}  {status}", flush=True)
     print(f"{'total'.ljust(width)}  {total:8.1f}  {failed} of {len(paths)} failed")
     return 1 if failed else 0
 

@@ -1,14 +1,13 @@
-"""The ``nfteach`` command: ``colab`` (badges and install cells), ``exercises`` (generate them), ``grade``,
-``html`` (static pages)."""
+"""The ``nfteach`` command: ``colab`` (badges and install cells), ``links`` (JupyterHub links), ``exercises``
+(generate them), ``grade``, ``html`` (static pages), ``workspace`` (a student's working copy)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import signal
 import sys
 from pathlib import Path
-
-import nbformat
 
 from nfteach.course import colab
 
@@ -22,6 +21,13 @@ def _add_root(parser: argparse.ArgumentParser) -> None:
 
 
 def _colab(args: argparse.Namespace) -> int:
+    import nbformat
+
+    try:
+        colab.github_path()
+    except ValueError as error:
+        print(f"nfteach colab: {error}", file=sys.stderr)
+        return 2
     root = Path(args.root)
     if not root.is_dir():
         print(f"nfteach colab: --root {root} is not a folder: give the repository root", file=sys.stderr)
@@ -43,11 +49,11 @@ def _colab(args: argparse.Namespace) -> int:
             print(f"nfteach colab: {path} is not a notebook ({type(error).__name__}); nothing was written", file=sys.stderr)
             return 2
         if args.check:
-            if not colab.has_header(notebook, relative):
+            if not colab.has_header(notebook, relative, args.ref):
                 stale.append(relative)
         else:
             try:
-                if colab.stamp(path, root, force=args.force):
+                if colab.stamp(path, root, args.ref, force=args.force):
                     print(f"updated the Colab header of {relative}")
             except colab.EditedHeader as error:
                 print(f"nfteach colab: skipped {error}", file=sys.stderr)
@@ -55,6 +61,27 @@ def _colab(args: argparse.Namespace) -> int:
     if stale:
         print("missing or stale Colab header (run `nfteach colab`): " + ", ".join(stale), file=sys.stderr)
         return 1
+    return 0
+
+
+def _links(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    paths = [p for p in colab.notebook_paths(root) if p.relative_to(root).parts[0] != "solutions"]
+    try:
+        relatives = [path.relative_to(root).as_posix() for path in paths]
+        rows = [f"| {relative} | {colab.hub_url(args.hub, relative, args.ref)} |" for relative in relatives]
+    except ValueError as error:
+        print(f"nfteach links: {error}", file=sys.stderr)
+        return 2
+    if not rows:
+        print(f"nfteach links: no notebooks under {root}/notebooks or {root}/exercises", file=sys.stderr)
+        return 2
+    text = "| notebook | open on the hub |\n| --- | --- |\n" + "\n".join(rows) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}: {len(rows)} links")
+    else:
+        print(text, end="")
     return 0
 
 
@@ -133,6 +160,23 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _workspace(args: argparse.Namespace) -> int:
+    from nfteach.course import workspace
+
+    try:
+        outcomes = workspace.refresh(Path(args.root), Path(args.into))
+    except FileNotFoundError as error:
+        print(f"nfteach workspace: {error}", file=sys.stderr)
+        return 2
+    for outcome in outcomes:
+        if outcome.action in ("copied", "updated"):
+            print(f"{outcome.action} {args.into}/{outcome.relative}")
+        elif outcome.action == "kept":
+            print(f"kept your {args.into}/{outcome.relative}; the kit's new version is beside it: "
+                  f"{args.into}/{outcome.beside}")
+    return 0
+
+
 def _html(args: argparse.Namespace) -> int:
     from nbclient.exceptions import CellExecutionError
 
@@ -159,7 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     either = stamp.add_mutually_exclusive_group()
     either.add_argument("--check", action="store_true", help="only check, exit 1 if a header is missing or stale")
     either.add_argument("--force", action="store_true", help="also replace header cells edited by hand")
+    stamp.add_argument("--ref", help="the tag or branch the badges open and the install cell installs "
+                                     f"(default: v<version of the installed kit>, now {colab.release_ref()})")
     stamp.set_defaults(run=_colab)
+    links = verbs.add_parser("links", help="nbgitpuller links that open each chapter and exercise on a JupyterHub")
+    links.add_argument("--hub", required=True, help="the hub's address, e.g. https://hub.example.edu")
+    links.add_argument("--ref", help="the tag or branch to pull (default: the release, as for `nfteach colab`)")
+    links.add_argument("--out", help="write the Markdown table to this file instead of printing it")
+    _add_root(links)
+    links.set_defaults(run=_links)
     make = verbs.add_parser("exercises", help="generate exercises/ from solutions/ (solution blocks become stubs)")
     _add_root(make)
     either = make.add_mutually_exclusive_group()
@@ -180,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap: the students' code runs "
                                                                  "with your permissions (said in the report)")
     grade.set_defaults(run=_grade)
+    work = verbs.add_parser("workspace", help="copy the notebooks into a git-ignored working folder, or refresh it "
+                                              "(a notebook you changed is kept; the new version goes beside it)")
+    work.add_argument("--into", default="workspace", help="the working folder (default: workspace)")
+    _add_root(work)
+    work.set_defaults(run=_workspace)
     page = verbs.add_parser("html", help="execute the chapters and render each to a static HTML page with its outputs")
     page.add_argument("paths", nargs="*", help="notebooks to render (default: notebooks/*.ipynb)")
     page.add_argument("--out", default="site", help="the output folder, the only place written (default: site)")
@@ -199,6 +256,11 @@ def merge_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    missing = [name for name in ("nbformat", "nbclient") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"nfteach: the instructor's tools need {' and '.join(missing)}, which the kit alone does not install: "
+              "pip install \"nfteach[course]\" (or `make setup` in a clone)", file=sys.stderr)
+        return 2
     if argv[:2] == ["grade", "merge"]:  # `nfteach grade merge a.csv b.csv --out all.csv`
         args = merge_parser().parse_args(argv[2:])
         return args.run(args)

@@ -24,28 +24,34 @@ def chapter_paths(root: Path | str = ".") -> list[Path]:
     return sorted((Path(root) / "notebooks").glob("*.ipynb"))
 
 
-def execute(path: Path | str, timeout: float = 600.0, kernel_name: str = "python3") -> nbformat.NotebookNode:
+def execute(path: Path | str, timeout: float = 600.0, kernel_name: str = "python3",
+            recoveries: list[dict] | None = None) -> nbformat.NotebookNode:
     """Run the notebook at ``path`` top to bottom in a fresh kernel and return it with its outputs.
 
     The kernel runs in the notebook's folder with progress bars off (``NFTEACH_PROGRESS=0``);
     ``timeout`` is per cell, in seconds. A failing cell raises ``nbclient.exceptions.CellExecutionError``.
+    Recoveries from a lost request or reply go to ``recoveries``, as in :func:`execute_notebook`.
     """
     path = _notebook(path)
     notebook = nbformat.read(path, as_version=4)
-    execute_notebook(notebook, path.parent, timeout, kernel_name)
+    execute_notebook(notebook, path.parent, timeout, kernel_name, recoveries)
     return notebook
 
 
 def execute_notebook(notebook: nbformat.NotebookNode, folder: Path, timeout: float = 600.0,
-                     kernel_name: str = "python3") -> None:
+                     kernel_name: str = "python3", recoveries: list[dict] | None = None) -> None:
     """Execute ``notebook`` in place, as :func:`execute` does, with ``folder`` as the kernel's working folder.
 
-    The cells executed before a failure keep their outputs, so a failed run can still be looked at.
+    The cells executed before a failure keep their outputs, so a failed run can still be looked at. A kernel
+    that loses a request or a reply is recovered (:class:`nfteach.course.execute.RecoveringClient`); each
+    recovery is appended to ``recoveries`` when a list is given.
     """
-    from nbclient import NotebookClient
+    from nfteach.course.execute import RecoveringClient
 
     check_positive_number("timeout", timeout)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name=kernel_name, resources={"metadata": {"path": str(folder)}})
+    client = RecoveringClient(notebook, timeout=timeout, kernel_name=kernel_name,
+                              resources={"metadata": {"path": str(folder)}},
+                              on_recovery=None if recoveries is None else lambda **event: recoveries.append(event))
     client.execute(env={**os.environ, "NFTEACH_PROGRESS": "0"})
 
 
@@ -96,7 +102,10 @@ def render_site(
     for path, target in zip(paths, targets):
         if log:
             log(f"rendering {path} -> {target}")
-        notebook = execute(path, timeout=timeout)
+        recoveries: list[dict] = []
+        notebook = execute(path, timeout=timeout, recoveries=recoveries)
+        for event in recoveries if log else []:
+            log(f"  cell {event['recovered']}: {event['detail']}")
         name = title(notebook, path.stem)
         target.write_text(to_html(notebook, name))
         entries.append((target.name, name))
