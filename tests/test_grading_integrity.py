@@ -252,3 +252,13 @@ def test_a_note_forged_in_the_runners_events_is_not_repeated(tmp_path):
     report = grading.score(submission, grading.Run(cells, {}, forged), grading.Settings())
     assert "HYPERLINK" not in report.note and "full marks" not in str(report.results)
     assert "the run stopped" in report.note
+
+
+def test_a_recovered_kernel_stall_is_said_in_the_report_in_fixed_words():
+    from nfteach.course.grading.score import recovery_note
+
+    events = [{"recovered": 3, "action": "resent", "detail": "anything"}, {"recovered": 4, "action": "forged words"},
+              {"recovered": "x", "action": "woken"}]
+    note = recovery_note(events)
+    assert note.startswith("the kernel lost a message") and "cell 3: sent a lost request again" in note
+    assert "forged" not in note and "cell 4" not in note and recovery_note([{"end": True}]) == ""

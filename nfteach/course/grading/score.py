@@ -52,6 +52,19 @@ STOPS = (re.compile(r"the kernel ignored the interrupt after cell \d+ timed out 
 note in any other words (a forged one) is not repeated."""
 
 
+RECOVERIES = {"woken": "woken from a lost request", "resent": "sent a lost request again",
+              "reply-lost": "rebuilt a lost reply", "restarted": "restarted and reran"}
+"""What :class:`nfteach.course.execute.RecoveringClient` may have done (a fixed vocabulary, as for ``STOPS``)."""
+
+
+def recovery_note(events: list[dict]) -> str:
+    """One note for the kernel stalls the runner recovered from (ipykernel#1554): the student is not charged."""
+    done = [f"cell {e['recovered']}: {RECOVERIES[e.get('action')]}" for e in events
+            if isinstance(e.get("recovered"), int) and e.get("action") in RECOVERIES]
+    return ("the kernel lost a message and the runner recovered (" + "; ".join(done[:5]) +
+            "); the time it took was not the submission's fault") if done else ""
+
+
 def stop_reason(stop: dict) -> str:
     reason = str(stop.get("reason", ""))
     return reason if any(pattern.fullmatch(reason) for pattern in STOPS) else "the run stopped"
@@ -103,6 +116,8 @@ def score(submission: Submission, run: Run, settings: Settings) -> Report:
         notes.append("scored 0 for calling the kit's own implementation: " + ", ".join(kit_calls))
     if stop is not None:
         notes.append(stop_reason(stop))
+    if recovery_note(run.events):
+        notes.append(recovery_note(run.events))
     if not run.events and run.outcome is not None and not run.outcome.timed_out:
         last = (run.outcome.stderr.strip().splitlines() or ["no message"])[-1]
         notes.append(f"the notebook could not be started (exit code {run.outcome.returncode}): {last[:200]}")
