@@ -163,6 +163,26 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         "s.smooth_min_all = lambda values, k: _smooth_min_all(values, 0.0)\n",
         ('smooth["IoU"] > hard["IoU"]',),
     ),
+    "06_mrnet.ipynb": WrongMethod(
+        "M-Net's widths growing per stage → equal widths of the same parameter count",
+        "import torch, nfteach.mrnet as mr\n"
+        "from nfteach.models import count_parameters\n"
+        "_init = mr.MRNet.__init__\n"
+        "def _size(*args, **k):\n"
+        "    probe = mr.MRNet.__new__(mr.MRNet)\n"
+        "    _init(probe, *args, **k)\n"
+        "    return count_parameters(probe)\n"
+        "def _equal_widths(self, kind, i, o, stages, hidden_features, *a, **k):\n"
+        "    if not isinstance(hidden_features, int):\n"
+        "        state = torch.random.get_rng_state()\n"
+        "        size = _size(kind, i, o, stages, hidden_features, *a, **k)\n"
+        "        hidden_features = min(range(1, 300), key=lambda w: abs(_size(kind, i, o, stages, w, *a, **k) - size))\n"
+        "        torch.random.set_rng_state(state)\n"
+        "    _init(self, kind, i, o, stages, hidden_features, *a, **k)\n"
+        "mr.MRNet.__init__ = _equal_widths\n",
+        ('grown[-1] > table["M-Net"][-1]', 'grown[-1] > table["SIREN, sampled"][-1]',
+         'grown[k] - table["M-Net"][k]'),
+    ),
 }
 
 

@@ -35,8 +35,9 @@ def gaussian_pyramid(image: torch.Tensor, levels: int, sigma: float = PYRAMID_SI
     the one before it (H/2^(levels−1) … H), so that ``pyramid[k]`` is the target of MR-Net stage k.
 
     Each level is the finer one blurred with a Gaussian of standard deviation ``sigma`` pixels and decimated by
-    2 (``skimage.transform.pyramid_gaussian``; ``pyramid[-1]`` is the image itself). Borders are reflected;
-    the official code wraps them, which suits its periodic signals.
+    2 (``skimage.transform.pyramid_gaussian``; ``pyramid[-1]`` is the image itself). Borders are reflected,
+    as in the official configuration for Kodak photos (``pmode: reflect``); the official default and example
+    configuration wrap them (``wrap``), which suits periodic signals.
     """
     from skimage.transform import pyramid_gaussian
 
@@ -223,7 +224,9 @@ class _Residual(nn.Module):
 
 def level_samples(level: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A pyramid level ``[h, w, C]`` as training samples on its own grid: ``(coords [h·w, 2], values [h·w, C])``,
-    with coordinates at the level's pixel centres in [−1, 1] (:func:`nfteach.data.grid`)."""
+    with coordinates at the level's pixel centres in [−1, 1] (:func:`nfteach.data.grid`). The official code
+    samples ``linspace(−1, 1, side)``, endpoints included; pixel centres put a coarse level's samples where
+    ``pyramid_gaussian`` resampled them, halfway between two of the finer level's."""
     if not isinstance(level, torch.Tensor) or level.ndim != 3:
         got = list(level.shape) if isinstance(level, torch.Tensor) else type(level).__name__
         raise ValueError(f"level_samples: level must be a tensor [h, w, C], got {got}")

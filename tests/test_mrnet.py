@@ -8,6 +8,7 @@ import torch  # noqa: E402
 from skimage.transform import pyramid_reduce
 
 from nfteach.data import grid, image  # noqa: E402
+from nfteach.metrics import psnr  # noqa: E402
 from nfteach.explore import mrnet as room  # noqa: E402
 from nfteach.models import Siren, count_parameters  # noqa: E402
 from nfteach.mrnet import (  # noqa: E402
@@ -232,3 +233,32 @@ def test_lod_explorer_and_its_static_twin_build(camera_pyramid):
     assert len(room.lod_strip(net, [1, 1.5, 3], size=16).axes) == 3
     assert len(room.plot_sweep([8, 16], {"a": [1.0, 2.0]}, 32).axes) == 1
     assert room.resized(camera_pyramid[-1], 8, anti_aliasing=True).shape == (8, 8, 1)
+
+
+def test_filtered_pyramid_psnr_is_the_full_render_filtered_like_the_pyramid(camera_pyramid):
+    net = small_net("L")
+    fit_stages(net, camera_pyramid, steps=20, lr=1e-3, progress=False)
+    filtered = gaussian_pyramid(room.render(net, 32), 3)
+    expected = [psnr(mine, level) for mine, level in zip(filtered, camera_pyramid)]
+    assert room.filtered_pyramid_psnr(net, camera_pyramid) == pytest.approx(expected)
+
+
+def test_training_cost_counts_steps_samples_and_parameters(camera_pyramid):
+    net = small_net("M")
+    histories = fit_stages(net, camera_pyramid, steps=3, lr=1e-3, progress=False)
+    samples = [level.shape[0] * level.shape[1] for level in camera_pyramid]
+    expected = sum(3 * n * count_parameters(stage) for stage, n in zip(net.stages, samples)) / 1e9
+    assert room.training_cost(net.stages, histories, samples) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="one history and one sample count per part"):
+        room.training_cost(net.stages, histories[:1], samples)
+
+
+def test_filtered_render_and_the_evaluations_a_network_needs_to_match_a_psnr():
+    torch.manual_seed(0)
+    net = Siren(2, 16, 1, 1)
+    assert torch.equal(room.filtered_render(net, 8, 8), room.render(net, 8))  # no shrinking, no filter
+    assert room.filtered_render(net, 8, 32).shape == (8, 8, 1)
+    reference = room.filtered_render(net, 8, 32)
+    assert room.evaluations_to_match(net, 8, reference, 200.0, 32) == 32**2  # only the 32² render is exact
+    assert room.evaluations_to_match(net, 8, reference, 0.0, 32) == 8**2
+    assert room.evaluations_to_match(net, 8, torch.zeros(8, 8, 1) + 2, 10.0, 32) == math.inf

@@ -1,5 +1,6 @@
 """Chapter 6's room (MR-Net): the level-of-detail slider and its static twin, and the evaluations of scale
-behind the chapter's tables (per-level PSNR, magnification, minification)."""
+behind the chapter's tables (per-level PSNR, the filtered single-scale baseline, training cost, magnification,
+minification)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from torch import nn
 from nfteach._checks import check_image, check_memory, check_positive_int
 from nfteach.data import grid
 from nfteach.metrics import psnr
-from nfteach.mrnet import MRNet, level_samples, lod_weights
+from nfteach.models import count_parameters
+from nfteach.mrnet import MRNet, gaussian_pyramid, level_samples, lod_weights
 from nfteach.viz import image_grid
 from nfteach.widgets import slider_explorer
 
@@ -75,6 +77,24 @@ def psnr_by_level(net: nn.Module, pyramid: Sequence[torch.Tensor], levels: Seque
     return table
 
 
+def filtered_pyramid_psnr(net: nn.Module, pyramid: Sequence[torch.Tensor]) -> np.ndarray:
+    """The honest single-scale baseline of :func:`psnr_by_level`: ``net`` rendered once on the finest level's grid
+    (``H²`` evaluations), filtered down with the same Gaussian pyramid and compared with each level: ``[len(pyramid)]``."""
+    filtered = gaussian_pyramid(render(net, pyramid[-1].shape[0]), len(pyramid))
+    return np.array([psnr(mine, level) for mine, level in zip(filtered, pyramid)])
+
+
+def training_cost(parts: Sequence[nn.Module], histories: Sequence, samples: Sequence[int]) -> float:
+    """Σ steps × samples × parameters over the trained ``parts`` (an MR-Net's stages, or one network), in
+    billions: the multiply-adds of the forward passes, a measure of training compute that no machine's load
+    changes (the backward pass costs about twice as much again, for every network alike)."""
+    if not len(parts) == len(histories) == len(samples):
+        raise ValueError(f"training_cost: give one history and one sample count per part, got {len(parts)} parts, "
+                         f"{len(histories)} histories and {len(samples)} sample counts")
+    return sum(history.step[-1] * count * count_parameters(part)
+               for part, history, count in zip(parts, histories, samples)) / 1e9
+
+
 def resized(image: torch.Tensor, size: int, order: int = 1, anti_aliasing: bool = False) -> torch.Tensor:
     """``image [H, W, C]`` resampled to ``size``² by ``skimage.transform.resize`` (``order`` 0: nearest, 1:
     bilinear, 3: bicubic; ``anti_aliasing=True`` low-pass filters first, as minification should)."""
@@ -84,6 +104,26 @@ def resized(image: torch.Tensor, size: int, order: int = 1, anti_aliasing: bool 
 
     pixels = resize(image.detach().cpu().double().numpy(), (size, size), order=order, anti_aliasing=anti_aliasing)
     return torch.from_numpy(pixels).float().clamp(0, 1)
+
+
+def filtered_render(net: nn.Module, size: int, render_size: int, level: float | None = None) -> torch.Tensor:
+    """``net`` rendered on a ``render_size``² grid (``render_size²`` evaluations) and low-pass resized to
+    ``size``² (``resize(anti_aliasing=True)``): a single-scale network's honest answer on a small grid."""
+    return resized(render(net, render_size, level), size, anti_aliasing=True)
+
+
+def evaluations_to_match(net: nn.Module, size: int, reference: torch.Tensor, target: float, max_size: int) -> float:
+    """The fewest evaluations with which ``net``, rendered on a grid ``size``·2^j per side (at most ``max_size``)
+    and filtered down to ``size``² (:func:`filtered_render`), reaches ``target`` dB against ``reference``;
+    inf if even the ``max_size``² render falls short."""
+    render_size = size
+    while True:
+        render_size = min(render_size, max_size)
+        if psnr(filtered_render(net, size, render_size), reference) >= target:
+            return float(render_size**2)
+        if render_size == max_size:
+            return float("inf")
+        render_size *= 2
 
 
 def plot_sweep(sizes: Sequence[int], curves: dict[str, Sequence[float]], trained_size: int) -> Figure:
