@@ -6,6 +6,7 @@ graded by one command (two in parallel) so the suite pays for the kernel starts 
 import csv
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -391,3 +392,31 @@ def test_rows_are_written_as_they_come_and_cells_are_made_safe(tmp_path):
     writer.close()
     (row,) = list(csv.DictReader(open(tmp_path / "r.csv", newline="", encoding="utf-8")))
     assert row["submission"].startswith("'=cmd") and "\x1b" not in row["submission"] and row["note"] == "'@SUM(1)"
+
+
+def test_the_slurm_array_recipe_grades_in_separate_processes_and_merges(tmp_path):
+    """docs/examples/grade-array.slurm run as two array tasks (separate processes, no sandbox), then the merge."""
+    import shutil
+    import subprocess
+
+    solutions = _solutions(tmp_path)
+    shutil.copy(tmp_path / "alice_99_demo.ipynb", tmp_path / "bob_99_demo.ipynb")
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for name in ("alice_99_demo.ipynb", "bob_99_demo.ipynb"):
+        shutil.move(tmp_path / name, folder / name)
+    script = Path(__file__).resolve().parents[1] / "docs" / "examples" / "grade-array.slurm"
+    nfteach = str(Path(sys.executable).with_name("nfteach"))
+    tasks = [subprocess.Popen(["bash", str(script), str(folder), str(solutions), "--no-sandbox", "--timeout", "60"],
+                              cwd=tmp_path, env={**os.environ, "SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_COUNT": "2",
+                                                 "SLURM_CPUS_PER_TASK": "1", "NFTEACH": nfteach},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for i in (1, 2)]
+    outputs = [task.communicate(timeout=600)[0].decode() for task in tasks]
+    assert [task.returncode for task in tasks] == [0, 0], outputs
+    shards = sorted((tmp_path / "grades").glob("shard-*.csv"))
+    assert len(shards) == 2
+    assert cli.main(["grade", "merge", *map(str, shards), "--out", str(tmp_path / "grades.csv")]) == 0
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["submission"].rsplit("/", 1)[-1] for row in rows) == ["alice_99_demo.ipynb", "bob_99_demo.ipynb"]
+    assert all(row["total"] == "3" for row in rows)
