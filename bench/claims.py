@@ -282,7 +282,8 @@ def install(log_path: str) -> None:
 def run_once(notebook: Path, seed: int, wrong: WrongMethod | None, timeout: int) -> dict:
     """Execute ``notebook`` in a fresh kernel with ``NFTEACH_SEED=seed`` (and the swap, if given); the records."""
     import nbformat
-    from nbclient import NotebookClient
+
+    from nfteach.course.execute import RecoveringClient  # a lost request or reply (ipykernel#1554) is recovered
 
     nb = nbformat.read(notebook, as_version=4)
     with tempfile.TemporaryDirectory() as folder:
@@ -301,8 +302,8 @@ def run_once(notebook: Path, seed: int, wrong: WrongMethod | None, timeout: int)
         nb.cells = cells
         env_before = os.environ.get("NFTEACH_SEED")
         os.environ["NFTEACH_SEED"], os.environ["NFTEACH_PROGRESS"] = str(seed), "0"
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": str(notebook.parent)}})
+        client = RecoveringClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                                  resources={"metadata": {"path": str(notebook.parent)}})
         try:
             client.execute()
             failure = None
