@@ -66,7 +66,11 @@ def probed(tmp_path_factory):
 
 
 def test_the_repository_around_the_kit_and_its_git_are_absent(probed):
-    assert probed["git"] is False and probed["sibling"] == ["nfteach"]
+    # only the kit's package is shown, and the Python environment when it lives inside the repository (.venv)
+    python = Path(sys.prefix).resolve()
+    root = Path(nfteach.__file__).resolve().parents[1]
+    allowed = ["nfteach"] + ([python.relative_to(root).parts[0]] if python.is_relative_to(root) else [])
+    assert probed["git"] is False and probed["sibling"] == sorted(allowed)
 
 
 def test_other_folders_and_host_sockets_are_absent(probed):
