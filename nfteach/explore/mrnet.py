@@ -42,9 +42,10 @@ def lod_title(net: MRNet, level: float) -> str:
 
 def lod_explorer(net: MRNet, size: int = 128, level: float | None = None, step: float = 0.05) -> widgets.VBox:
     """A slider ``level`` ∈ [0, stages] (fractional) redraws the MR-Net ``net`` at that level of detail on a
-    ``size``² grid: no retraining, one evaluation. Static twin: :func:`lod_strip`."""
+    ``size``² grid: no retraining, one evaluation. Static twin: :func:`lod_strip`. It starts at level 1, the
+    coarsest stage alone, so every move to the right adds detail (at the maximum a first key press did nothing)."""
     stages = len(net.stages)
-    slider = widgets.FloatSlider(value=stages if level is None else level, min=0, max=stages, step=step,
+    slider = widgets.FloatSlider(value=min(1, stages) if level is None else level, min=0, max=stages, step=step,
                                  description="level", continuous_update=False)
 
     def draw(level: float) -> Figure:

@@ -289,7 +289,7 @@ def needs(*tasks: Callable) -> None:
     and knock-on ``NameError``\ s and empty plots in the cells below."""
     missing = [task.__name__ for task in tasks if _is_stub(task)]
     if missing:
-        raise TaskNotDone(f"⏸ this cell needs {', '.join(missing)}: finish {'that task' if len(missing) == 1 else 'those tasks'} "
+        raise TaskNotDone(f"not yet: this cell needs {', '.join(missing)}: finish {'that task' if len(missing) == 1 else 'those tasks'} "
                           "above, then run this cell again")
 
 
