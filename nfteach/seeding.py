@@ -56,7 +56,10 @@ def _caller() -> str:
     frame = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__") == __name__:
         frame = frame.f_back
-    return "seed" if frame is None else frame.f_code.co_qualname.removesuffix(".__init__")
+    if frame is None:
+        return "seed"
+    code = frame.f_code
+    return getattr(code, "co_qualname", code.co_name).removesuffix(".__init__")  # co_qualname: Python ≥ 3.11
 
 
 def generator(seed: int | None = None) -> torch.Generator:
