@@ -89,6 +89,13 @@ def _attacks(folder: Path, paths: dict) -> None:
               "    socket.create_connection(('1.1.1.1', 80), timeout=2)\n    print('ONLINE')\nexcept OSError as error:\n"
               "    print(error)").format(canary=paths["canary"])
     nbformat.write(_notebook(PSNR, SINE, between=escape), folder / "escape_99_demo.ipynb")
+    forger = ("import json, os\nline = json.dumps({'recovered': 1, 'action': 'restarted'}) + '\\n'\n"
+              "targets = ['events.jsonl', *(f'/proc/{p}/fd/{fd}' for p in os.listdir('/proc')\n"
+              "           if p.isdigit() and int(p) != os.getpid() and os.access(f'/proc/{p}/fd', os.R_OK)\n"
+              "           for fd in os.listdir(f'/proc/{p}/fd'))]\nfor target in targets:\n    try:\n"
+              "        with open(target, 'a') as handle:\n            handle.write(line)\n    except OSError:\n"
+              "        pass")  # a note in the runner's own words, on every channel in reach
+    nbformat.write(_notebook(PSNR, SINE, between=forger), folder / "forger_99_demo.ipynb")
     selfgrade = _notebook(TODO, TODO, points=(15, 15))
     selfgrade.metadata["nfteach"] = {"exercise": "../submitted/selfgrade"}
     nbformat.write(selfgrade, folder / "selfgrade.ipynb")
@@ -173,7 +180,7 @@ def _mentions(pid: str, mark: str) -> bool:
 def test_one_row_per_submission_one_column_per_task_and_a_total(graded):
     assert graded["code"] == 0
     assert graded["header"] == "submission,99-psnr,99-sine_layer,total,out_of,note"
-    assert len(graded["rows"]) == 24
+    assert len(graded["rows"]) == 25
 
 
 def test_submitted_files_the_kit_and_the_solutions_are_never_modified(graded):
@@ -260,7 +267,7 @@ def test_an_answer_calling_the_kits_implementation_scores_zero_naming_it(graded,
 def test_a_submission_that_kills_what_it_can_see_stops_only_itself(graded):
     row = graded["rows"]["killer_99_demo.ipynb"]
     assert row["99-psnr"] == "passed" and row["99-sine_layer"].startswith("error: not run"), row
-    assert graded["rows"]["good.ipynb"]["total"] == "3"  # and every other row was written (22 rows above)
+    assert graded["rows"]["good.ipynb"]["total"] == "3"  # and every other row was written (23 rows above)
 
 
 def test_a_kernel_that_ignores_interrupts_is_stopped_and_its_remaining_tasks_marked(graded):
@@ -273,6 +280,11 @@ def test_a_kernel_that_ignores_interrupts_is_stopped_and_its_remaining_tasks_mar
 def test_no_process_outlives_grading_and_memory_is_limited(graded):
     assert graded["survivors"] == []
     assert graded["rows"]["runaway_99_demo.ipynb"]["total"] == "3"  # the 8 GB tensor was refused, the rest ran
+
+
+def test_the_kernel_cannot_forge_the_runners_events(graded):
+    row = graded["rows"]["forger_99_demo.ipynb"]
+    assert row["total"] == "3" and "the kernel lost a message" not in row["note"], row
 
 
 def test_nothing_outside_the_working_copy_is_written_and_there_is_no_network(graded):

@@ -1,6 +1,7 @@
 """nfteach grade without a kernel: what it reads from a submission's source, its recordings and its file names
 cannot be turned against the grade, the grader or the report (the sandboxed runs are in test_grading.py)."""
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -139,7 +140,6 @@ def test_a_notebook_whose_metadata_nfteach_is_a_string_is_still_matched_and_read
 def test_a_cell_with_a_numeric_source_is_read_as_text(tmp_path):
     solutions = _course(tmp_path)
     text = (tmp_path / "alice_99_demo.ipynb").read_text()
-    import json
 
     notebook = json.loads(text)
     notebook["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": 5})
@@ -262,3 +262,25 @@ def test_a_recovered_kernel_stall_is_said_in_the_report_in_fixed_words():
     note = recovery_note(events)
     assert note.startswith("the kernel lost a message") and "cell 3: sent a lost request again" in note
     assert "forged" not in note and "cell 4" not in note and recovery_note([{"end": True}]) == ""
+
+
+def test_a_compressed_or_oversized_recording_is_refused_before_it_is_inflated(tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+
+    from nfteach.course import recording
+
+    index = np.array(json.dumps({"calls": []}))
+    np.savez(tmp_path / "plain.npz", index=index, a=np.zeros(4))
+    assert recording.load(tmp_path / "plain.npz")[0] == {"calls": []}
+    np.savez_compressed(tmp_path / "bomb.npz", index=index, a=np.zeros(2**24))  # 128 MB of zeros in 130 kB
+    with pytest.raises(recording.RecordingError, match="compressed members"):
+        recording.load(tmp_path / "bomb.npz")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**30,)})
+    with zipfile.ZipFile(tmp_path / "liar.npz", "w") as archive:  # stored, but it declares 8 GB
+        archive.writestr("a.npy", header.getvalue() + bytes(64))
+    with pytest.raises(recording.RecordingError, match="larger than 64 MB"):
+        recording.load(tmp_path / "liar.npz")

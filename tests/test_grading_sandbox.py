@@ -115,3 +115,35 @@ def test_cleanup_removes_a_tree_its_owner_locked():
         sandbox.remove(workdir)
     assert not workdir.exists()
     tmp_path.rmdir()
+
+
+def test_without_the_sandbox_a_child_that_left_the_process_group_is_killed_too(tmp_path):
+    mark = "4321.5"
+    escape = f"import subprocess\nsubprocess.Popen(['setsid', 'sleep', '{mark}'], start_new_session=True)"
+    outcome = sandbox.run([sys.executable, "-c", escape], tmp_path, hidden=[], limits=sandbox.Limits(seconds=60),
+                          sandbox=False)
+    assert outcome.returncode == 0, outcome.stderr
+    left = subprocess.run(["pgrep", "-f", f"sleep {mark}"], capture_output=True, text=True).stdout.split()
+    assert left == []
+
+
+SHARED_HOG = """
+import mmap
+shared = mmap.mmap(-1, 3 * 2**29, flags=mmap.MAP_SHARED)  # 1.5 GB that no rlimit counts
+for offset in range(0, len(shared), 4096):
+    shared[offset] = 1
+print("kept 1.5 GB")
+"""
+
+
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "no-sandbox"])
+def test_shared_memory_past_the_limit_is_killed_where_a_memory_cgroup_can_be_made(tmp_path, sandboxed):
+    if sandbox.memory_cgroups() is not None:
+        pytest.skip(f"no memory cgroup here: {sandbox.memory_cgroups()}")
+    if sandboxed and sandbox.problem() is not None:
+        pytest.skip(f"no sandbox here: {sandbox.problem()}")
+    os.chmod(tmp_path, 0o777)
+    outcome = sandbox.run([sys.executable, "-c", SHARED_HOG], tmp_path, hidden=[],
+                          limits=sandbox.Limits(memory=2**30, seconds=120), sandbox=sandboxed)
+    assert outcome.returncode == -9 or outcome.returncode == 137, outcome  # the OOM killer, inside the cgroup
+    assert "kept" not in outcome.stderr

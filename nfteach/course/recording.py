@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 MAX_BYTES = 64 * 2**20
-"""A recording larger than this is refused unread."""
+"""A recording larger than this is refused unread: its file, and the arrays its members declare, all together."""
 _MAX_ITEMS, _MAX_DEPTH, _MAX_TEXT = 64, 4, 500
 _DTYPES = {str(d).removeprefix("torch."): d for d in (torch.float16, torch.float32, torch.float64, torch.complex64,
                                                      torch.complex128, torch.uint8, torch.int8, torch.int16,
@@ -170,6 +171,7 @@ def load(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         raise RecordingError("no recording")
     if path.stat().st_size > MAX_BYTES:
         raise RecordingError(f"the recording is larger than {MAX_BYTES // 2**20} MB")
+    _check_members(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
@@ -179,6 +181,30 @@ def load(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     if not isinstance(index, dict) or not isinstance(index.get("calls", []), list):
         raise RecordingError("unreadable recording (bad index)")
     return index, arrays
+
+
+def _check_members(path: Path) -> None:
+    """Refuse, before inflating anything, an archive that is not what :func:`np.savez` writes: members stored (not
+    compressed: a zip bomb of deflated zeros grows a thousandfold) whose arrays declare at most ``MAX_BYTES``."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if any(member.compress_type != zipfile.ZIP_STORED for member in members):
+                raise RecordingError("the recording has compressed members (a recording stores its arrays as they are)")
+            declared = 0
+            for member in members:
+                with archive.open(member) as handle:
+                    version = np.lib.format.read_magic(handle)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(handle)
+                declared += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    except RecordingError:
+        raise
+    except Exception as error:
+        raise RecordingError(f"unreadable recording ({type(error).__name__})") from None
+    if declared > MAX_BYTES or sum(member.file_size for member in members) > MAX_BYTES:
+        raise RecordingError(f"the recording's arrays are larger than {MAX_BYTES // 2**20} MB")
 
 
 class Replay:

@@ -1,8 +1,10 @@
 """Inside the sandbox: run one prepared submission cell by cell and note what happened (run as a script).
 
-Reads ``job.json`` from the current folder (the notebook's file name, the per-cell timeout), executes the
-notebook in a fresh kernel and appends one JSON line per event to ``events.jsonl``: a cell's error, a cell that
-timed out, a kernel that ignored the interrupt (it is killed: the rest is not run), a kernel that died, the end.
+Reads ``job.json`` from the given folder (the notebook's file name, the per-cell timeout), executes the
+notebook in a fresh kernel and writes one JSON line per event to the pipe the grader handed it (its file
+descriptor is the second argument): a cell's error, a cell that timed out, a kernel that ignored the interrupt (it
+is killed: the rest is not run), a kernel that died, the end. The kernel cannot write to that pipe: it is not
+inherited, and the runner makes itself undumpable, so its ``/proc/<pid>/fd`` is closed to the kernel's user.
 The check cells were already replaced by the grader with calls to :func:`nfteach.course.recording.record`.
 Nothing here decides a grade: the grader reads these files as untrusted data.
 """
@@ -20,7 +22,15 @@ GRACE = 10
 """Seconds a kernel has at most to answer after a timed-out cell was interrupted, before it is killed."""
 
 
-def main(folder: Path) -> None:
+def _undumpable() -> None:
+    """prctl(PR_SET_DUMPABLE, 0): processes of the same user may no longer open this one's descriptors or ptrace it."""
+    import ctypes
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # 4 = PR_SET_DUMPABLE
+
+
+def main(folder: Path, events_fd: int) -> None:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     if __package__:
@@ -31,7 +41,9 @@ def main(folder: Path) -> None:
     job = json.loads((folder / "job.json").read_text())
     notebook = nbformat.read(folder / job["notebook"], as_version=4)
     timeout = int(job["timeout"])
-    events = open(folder / "events.jsonl", "a", encoding="utf-8")
+    _undumpable()
+    os.set_inheritable(events_fd, False)  # the kernel (a child) does not get it
+    events = os.fdopen(events_fd, "w", encoding="utf-8")
 
     def note(**event) -> None:
         events.write(json.dumps(event) + "\n")
@@ -84,4 +96,4 @@ def main(folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd())
+    main(Path(sys.argv[1]), int(sys.argv[2]))

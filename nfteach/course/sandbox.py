@@ -10,13 +10,18 @@ or signal the grader); its working folder as the only writable place. Run as roo
 namespace (its ``nobody`` would be root outside): root sets up the mounts, then the first command inside becomes
 the real user ``nobody`` (65534) for good, before any student code. The command runs under
 ``setrlimit`` limits (private memory, file size, processes) and a wall-clock limit; killing bwrap kills the whole
-PID namespace, so nothing outlives a run. Shared memory that is neither in a tmpfs nor private (``memfd``) is
-bounded only by the machine: this module sets no cgroup.
+PID namespace, so nothing outlives a run. Where this process may create a memory cgroup (root, or a delegated
+cgroup v2 subtree), each run also gets one limited to ``Limits.memory`` with no swap, which bounds what the
+rlimits cannot see (shared mappings, ``memfd``, the tmpfs pages): the run is killed at the limit. Where it may not,
+:func:`memory_cgroups` says so and that memory is bounded only by the machine (``nfteach grade`` prints it).
+Without the sandbox (``sandbox=False``, trusted code only) every process a run started, also one that left the
+process group with ``setsid``, is found by a token in its environment and killed when the run ends.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import stat
@@ -194,23 +199,27 @@ def environment() -> dict[str, str]:
             "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1"}
 
 
-def run(argv: list[str], workdir: Path, *, hidden: list[Path], limits: Limits, sandbox: bool = True) -> Outcome:
+def run(argv: list[str], workdir: Path, *, hidden: list[Path], limits: Limits, sandbox: bool = True,
+        pass_fds: tuple[int, ...] = ()) -> Outcome:
     """Run ``argv`` (a Python command) in ``workdir``, sandboxed unless ``sandbox=False``; always returns.
 
-    Past ``limits.seconds`` the run is killed (with everything it started: the whole PID namespace in the
-    sandbox, the process group without it).
+    Past ``limits.seconds`` the run is killed, with everything it started: the whole PID namespace in the sandbox;
+    without it the process group and every process carrying the run's token. ``pass_fds`` stay open in the command
+    (a pipe the grader reads). In a memory cgroup where one can be made (:func:`memory_cgroups`).
     """
     limited = [sys.executable, "-I", "-c", _LIMITS, str(limits.memory), str(limits.processes), str(limits.file_bytes),
                str(NOBODY if sandbox else -1), *argv]
     command = bwrap_command(limited, workdir, limits, hidden) if sandbox else limited
     _give_to_the_run(workdir)
+    token = secrets.token_hex(8)
     start = time.monotonic()
-    with tempfile.TemporaryFile() as stderr:  # outside the working copy: the run cannot swap it for a link
-        with _lock:
+    with tempfile.TemporaryFile() as stderr, _MemoryCgroup(limits.memory) as cgroup:
+        with _lock:  # stderr: outside the working copy, so the run cannot swap it for a link
             if _stopping.is_set():
                 raise RuntimeError("grading was interrupted: not started")
-            process = subprocess.Popen(command, cwd=workdir, env=environment(), stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+            process = subprocess.Popen(cgroup.wrap(command), cwd=workdir, env={**environment(), RUN_TOKEN: token},
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                                       start_new_session=True, pass_fds=pass_fds)
             _running.add(process)
         try:
             process.wait(timeout=limits.seconds)
@@ -219,11 +228,127 @@ def run(argv: list[str], workdir: Path, *, hidden: list[Path], limits: Limits, s
             timed_out = True
         finally:
             _kill_group(process)
+            _kill_carriers(token)
             with _lock:
                 _running.discard(process)
         stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - 4000))
         tail = stderr.read().decode("utf-8", "replace")
     return Outcome(process.returncode, timed_out, time.monotonic() - start, tail)
+
+
+RUN_TOKEN = "NFTEACH_RUN_TOKEN"
+"""The environment variable that marks every process of one run (see :func:`_kill_carriers`)."""
+
+
+def _kill_carriers(token: str) -> None:
+    """SIGKILL every process whose environment carries ``token``: what left the run's process group (``setsid``,
+    a double fork) without the sandbox's PID namespace to end it. Repeated until none is left (Linux ``/proc``)."""
+    marker = f"{RUN_TOKEN}={token}".encode()
+    for _ in range(20):
+        found = []
+        for entry in Path("/proc").glob("[0-9]*"):
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:  # gone, or not ours to read
+                continue
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if not found:
+            return
+        time.sleep(0.05)
+
+
+def memory_cgroups() -> str | None:
+    """None when each run gets a memory cgroup of ``Limits.memory``; otherwise why not, and what that means."""
+    return _cgroup_parent()[1]
+
+
+@lru_cache(maxsize=1)
+def _cgroup_parent() -> tuple[tuple[Path, str] | None, str | None]:
+    """The memory cgroup folder runs are made in and its version ('v1'/'v2'), or None and the reason."""
+    unbounded = ("shared memory that is neither in the private tmpfs nor private memory (memfd, shared mappings) "
+                 "is bounded only by the machine")
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None, f"no cgroups on this system: {unbounded}"
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            version, folder, limit = "v1", Path("/sys/fs/cgroup/memory") / path.lstrip("/"), "memory.limit_in_bytes"
+        elif controllers == "":
+            version, folder, limit = "v2", Path("/sys/fs/cgroup") / path.lstrip("/"), "memory.max"
+            try:
+                if "memory" not in (folder / "cgroup.subtree_control").read_text().split():
+                    continue
+            except OSError:
+                continue
+        else:
+            continue
+        probe = folder / f"nfteach-probe-{os.getpid()}"
+        try:
+            probe.mkdir()
+            ok = (probe / limit).exists()
+            probe.rmdir()
+        except OSError:
+            continue
+        if ok:
+            return (folder, version), None
+    return None, (f"this user may not create a memory cgroup (grade as root, or in a delegated cgroup v2 "
+                  f"subtree, e.g. under systemd-run --user --scope): {unbounded}")
+
+
+_JOIN = """import os, sys
+with open(sys.argv[1], "w") as procs:
+    procs.write(str(os.getpid()))
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
+"""Joins the cgroup whose ``cgroup.procs`` is argv[1], then becomes the command (outside the sandbox)."""
+
+
+class _MemoryCgroup:
+    """A memory cgroup for one run, limited to ``memory`` bytes and no swap; nothing where none can be made."""
+
+    def __init__(self, memory: int) -> None:
+        self.memory, self.folder, self._procs = memory, None, None
+
+    def __enter__(self) -> "_MemoryCgroup":
+        parent, _ = _cgroup_parent()
+        if parent is None:
+            return self
+        folder, version = parent
+        self.folder = Path(tempfile.mkdtemp(prefix="nfteach-run-", dir=folder))
+        try:
+            if version == "v1":
+                (self.folder / "memory.limit_in_bytes").write_text(str(self.memory))
+                if (self.folder / "memory.memsw.limit_in_bytes").exists():
+                    (self.folder / "memory.memsw.limit_in_bytes").write_text(str(self.memory))
+            else:
+                (self.folder / "memory.max").write_text(str(self.memory))
+                (self.folder / "memory.swap.max").write_text("0")
+            self._procs = str(self.folder / "cgroup.procs")
+        except OSError:
+            self.__exit__()
+        return self
+
+    def wrap(self, command: list[str]) -> list[str]:
+        """``command`` started by a Python that first moves itself into the cgroup (its children follow)."""
+        return command if self._procs is None else [sys.executable, "-I", "-c", _JOIN, self._procs, *command]
+
+    def __exit__(self, *_: object) -> None:
+        if self.folder is None:
+            return
+        for _ in range(50):  # empty once the run's processes are reaped; the kernel may take a moment
+            try:
+                self.folder.rmdir()
+                break
+            except OSError:
+                time.sleep(0.02)
+        self.folder, self._procs = None, None
 
 
 def _give_to_the_run(workdir: Path) -> None:

@@ -58,6 +58,8 @@ def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Sett
     hidden = [Path(solutions), *{p.parent for p in files}, *([Path(out)] if out is not None else [])]
     for path in sandbox.exposed(hidden) if settings.use_sandbox and log is not None else []:
         log(f"warning: {clean(path)} lies inside a folder the sandbox shows to every kernel: move it elsewhere")
+    if sandbox.memory_cgroups() is not None and log is not None:
+        log(f"note: {sandbox.memory_cgroups()}")
     if settings.jobs > _cores() and log is not None:
         log(f"warning: --jobs {settings.jobs} is more than the {_cores()} cores here: the submissions will share them")
     submissions = [inspect(path, known, Path(solutions)) for path in files]

@@ -8,9 +8,11 @@ hands back plain data. Nothing here decides a grade (see :mod:`.score`).
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,36 +89,47 @@ def execute(submission: Submission, settings: Settings, hidden: list[Path]) -> R
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     workdir = Path(tempfile.mkdtemp(prefix="nfteach-grade-"))
+    read_end, write_end = os.pipe()  # the runner's events: a channel the kernel cannot write (see runner.py)
+    events: list[dict] = []
+    reader = threading.Thread(target=_read_events, args=(read_end, events), daemon=True)
+    reader.start()
     try:
         nbformat.write(notebook, workdir / "submission.ipynb")
         (workdir / "job.json").write_text(json.dumps({"notebook": "submission.ipynb", "timeout": settings.timeout}))
         runner = str(Path(__file__).parents[1] / "runner.py")  # run as a script: it needs no torch
-        outcome = sandbox.run([sys.executable, runner, str(workdir)], workdir, hidden=hidden,
-                              limits=settings.limits, sandbox=settings.use_sandbox)
+        outcome = sandbox.run([sys.executable, runner, str(workdir), str(write_end)], workdir, hidden=hidden,
+                              limits=settings.limits, sandbox=settings.use_sandbox, pass_fds=(write_end,))
+        os.close(write_end)
+        write_end = -1
+        reader.join()  # every writer is gone with the run: the pipe is at its end
         recordings: dict[int, tuple[dict, dict] | str] = {}
         for index in cells:
             try:
                 recordings[index] = recording.load(workdir / f"probe-{index}.npz")
             except recording.RecordingError as error:
                 recordings[index] = str(error)
-        return Run(cells, recordings, _events(workdir / "events.jsonl"), outcome, draw)
+        return Run(cells, recordings, events, outcome, draw)
     finally:
+        if write_end >= 0:
+            os.close(write_end)
+        reader.join(timeout=5)
         sandbox.remove(workdir)
 
 
-def _events(path: Path) -> list[dict]:
-    """The runner's events (written inside the sandbox: read as untrusted text, at most 1 MB)."""
-    if path.is_symlink() or not path.is_file():
-        return []
-    events = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle.read(2**20).splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                events.append(event)
-    return events
+EVENTS_BYTES = 2**20
+"""The most of the runner's events read (the rest is drained and dropped)."""
 
 
+def _read_events(descriptor: int, events: list[dict]) -> None:
+    """Read the runner's JSON lines from the pipe until every writer closed it (at most ``EVENTS_BYTES`` kept)."""
+    data = bytearray()
+    with os.fdopen(descriptor, "rb") as pipe:
+        for chunk in iter(lambda: pipe.read(65536), b""):
+            data += chunk[:max(0, EVENTS_BYTES - len(data))]
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)

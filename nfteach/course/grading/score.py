@@ -48,8 +48,8 @@ class Report:
 
 STOPS = (re.compile(r"the kernel ignored the interrupt after cell \d+ timed out and was stopped"),
           re.compile(r"the kernel died \(out of memory, or the code exited Python\)"))
-"""What the runner may say about a stopped run: the events file is written where the kernel can write too, so a
-note in any other words (a forged one) is not repeated."""
+"""What the runner may say about a stopped run. Its events come on a pipe the kernel cannot write (see
+:mod:`nfteach.course.runner`); a note in any other words is still not repeated, should the runner be subverted."""
 
 
 RECOVERIES = {"woken": "woken from a lost request", "resent": "sent a lost request again",
