@@ -3,14 +3,17 @@
     .venv/bin/python bench/kernel_stalls.py                                    # 20 runs of each default notebook
     .venv/bin/python bench/kernel_stalls.py --runs 5 notebooks/01_spectral_bias.ipynb
 
-The stress test of issue 26 (ipykernel 7 leaving a request unread under load, ipython/ipykernel#1554): each
-notebook (default: chapter 1, widget-heavy, and chapter 7, plain) runs ``--runs`` times in a fresh kernel with
+The stress test of issue 26 (a cell's reply that never reaches the client under load): each notebook (default:
+chapter 1, widget-heavy; chapter 7, plain; and ``widget-stress``, 150 generated cells that each show a slider and
+print into an Output widget, which stalls within a run or two) runs ``--runs`` times in a fresh kernel with
 plain nbclient (no recovery: this counts what the stack does; ``--recovering`` runs the kit's client), while
 ``--busy`` busy-loop processes keep the CPU full. A stall is a cell whose reply is outstanding after
 ``--stall-after`` seconds while the kernel process used less than 0.2 s of CPU over the last ``--idle-window``
 seconds with every thread asleep at each look (a runnable thread is a kernel starved by the load, not
-idle); the run is stopped there and counted, rather than waited
-out for the cell timeout; the kernel's Python stacks at that moment go to stderr (faulthandler, on SIGUSR1).
+idle); the run is stopped there and counted, rather than waited out for the cell timeout; the kernel's Python
+stacks at that moment go to stderr (faulthandler, on SIGUSR1), and the line says whether the reply was already
+waiting in the client's own shell socket (``ZMQ_EVENTS`` has POLLIN: the client missed the socket's wake-up; the
+kernel did its part).
 Prints one line per run and a summary with the versions of the kernel stack.
 Not a test (its times mean nothing on a shared machine, and it takes many minutes); exits 1 if any run stalled.
 """
@@ -29,13 +32,25 @@ from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
+import zmq
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from nfteach.course.execute import RecoveringClient
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_NOTEBOOKS = [ROOT / "notebooks" / "01_spectral_bias.ipynb", ROOT / "notebooks" / "07_projects.ipynb"]
+WIDGET_STRESS = "widget-stress"
+DEFAULT_NOTEBOOKS = [ROOT / "notebooks" / "01_spectral_bias.ipynb", ROOT / "notebooks" / "07_projects.ipynb",
+                     Path(WIDGET_STRESS)]
+
+
+def widget_stress(cells: int = 150) -> nbformat.NotebookNode:
+    """Many short cells, each showing a slider and printing into an Output widget: much IOPub traffic per reply."""
+    body = ("out = widgets.Output()\ndisplay(widgets.VBox([widgets.IntSlider(value={i}), out]))\n"
+            "with out:\n    for line in range(5):\n        print('line', line, 'of cell', {i})\nprint('cell {i}')")
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import ipywidgets as widgets\nfrom IPython.display import display"),
+        *(nbformat.v4.new_code_cell(body.format(i=i)) for i in range(cells))])
 IDLE_CPU_SECONDS = 0.2
 BUSY_LOOP = "while True: pass"
 # Every kernel dumps its threads' Python stacks to its stderr (this script's) on SIGUSR1: sent at a stall.
@@ -72,6 +87,7 @@ class StallWatcher(NotebookClient):
         self.stall_after, self.idle_window = stall_after, idle_window
         self.stall: tuple[int, float] | None = None
         self.heard = 0  # IOPub messages of the current request: 0 at a stall means the kernel never read it
+        self.waiting = False  # at a stall: the reply sat in the client's own shell socket (a missed wake-up)
 
     def process_message(self, msg, cell, cell_index):
         self.heard += 1
@@ -101,6 +117,7 @@ class StallWatcher(NotebookClient):
                 print(f"--- stall at cell {cell_index}: the kernel's threads ---", file=sys.stderr, flush=True)
                 os.kill(pid, signal.SIGUSR1)
                 await asyncio.sleep(2.0)
+                self.waiting = bool(self.kc.shell_channel.socket.get(zmq.EVENTS) & zmq.POLLIN)
                 self.task_poll_for_reply.cancel()  # nbclient turns this into DeadKernelError: the run ends here
                 return
 
@@ -112,7 +129,7 @@ class RecoveringStallWatcher(StallWatcher, RecoveringClient):
 def run_once(path: Path, stall_after: float, idle_window: float, timeout: int,
              recovering: bool = False) -> tuple[float, str]:
     """One fresh-kernel run of ``path``; (wall seconds, 'ok' / 'STALL at cell N after S s' / the error)."""
-    notebook = nbformat.read(path, as_version=4)
+    notebook = widget_stress() if path.name == WIDGET_STRESS else nbformat.read(path, as_version=4)
     watcher = RecoveringStallWatcher if recovering else StallWatcher
     client = watcher(notebook, timeout=timeout, kernel_name="python3", stall_after=stall_after,
                      idle_window=idle_window, resources={"metadata": {"path": str(path.parent)}},
@@ -124,6 +141,7 @@ def run_once(path: Path, stall_after: float, idle_window: float, timeout: int,
                                  for r in getattr(client, "recoveries", []))
     except DeadKernelError:
         read = f"read: {client.heard} IOPub messages" if client.heard else "never read"
+        read += "; the reply was waiting in the client's shell socket" if client.waiting else ""
         outcome = (f"STALL at cell {client.stall[0]} after {client.stall[1]:.0f} s (request {read})" if client.stall
                    else "the kernel died")
     except Exception as error:  # a failing cell: not a stall, but reported

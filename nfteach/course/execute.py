@@ -1,10 +1,13 @@
-"""A notebook client that notices a kernel sitting idle on an unanswered request, and recovers.
+"""A notebook client that never waits on one long poll of a socket, and recovers from a lost request or reply.
 
-Since ipykernel 7 a request can stay unread on the kernel's shell socket until something else wakes the socket
-(ipython/ipykernel#1554, #1471): the kernel idles at 0 % CPU, nbclient waits out the whole cell timeout (~600 s),
-and a grading run charges the student for it. The kit pins ipykernel 6.x (pyproject.toml); this client defends
-every stack anyway. While a reply is outstanding and the shell is silent for ``patience`` seconds it looks at
-the other channels and acts:
+Under load, nbclient's asyncio client can miss the wake-up of a ZeroMQ socket: the kernel has answered, the reply
+sits in the client's own shell socket (``ZMQ_EVENTS`` says POLLIN), yet the single poll that waits for it with the
+whole cell timeout (~600 s) is never woken. ``bench/kernel_stalls.py`` caught it so with ipykernel 6.31 (issue 26);
+ipykernel 7 has a kernel-side relative, a request left unread on the kernel's shell socket
+(ipython/ipykernel#1554, #1471), which the kit avoids by pinning ipykernel 6.x (pyproject.toml). This client
+waits on the shell and IOPub sockets in slices of ``probe_interval`` seconds, and each new wait looks at the
+socket afresh, so a missed wake-up costs at most that long. If the shell stays silent for ``patience``
+seconds while a reply is outstanding, it looks at the other channels and acts:
 
 * the kernel published nothing for the request (it never read it) and answers a ``kernel_info`` probe on the
   control channel: send a ``kernel_info`` on the shell channel, which wakes the socket; if that probe is
@@ -32,7 +35,7 @@ from time import monotonic
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.client import timestamp
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, DeadKernelError
 from traitlets import Any, Float, Integer
 
 
@@ -151,6 +154,19 @@ class RecoveringClient(NotebookClient):
             task_poll_kernel_alive.cancel()
             if wait.output_task is not task_poll_output_msg:
                 wait.output_task.cancel()
+
+    async def _async_poll_output_msg(self, parent_msg_id: str, cell: t.Any, cell_index: int) -> None:
+        """nbclient's IOPub loop, but in waits of ``probe_interval``: each new wait looks at the socket afresh."""
+        while True:
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=self.probe_interval))
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == parent_msg_id:
+                try:
+                    self.process_message(msg, cell, cell_index)
+                except CellExecutionComplete:
+                    return
 
     async def _look_around(self, wait: _Wait, cell: t.Any) -> dict[str, t.Any] | None:
         """One look at the other channels while the shell is silent; a stand-in reply when the real one is lost."""
