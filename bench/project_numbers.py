@@ -27,7 +27,8 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from nfteach.course.execute import RecoveringClient
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTERS = sorted((ROOT / "notebooks" / "projects").glob("p*.ipynb"))
@@ -44,7 +45,7 @@ def starter_results(notebook: Path, seed: int, timeout: int = 900) -> dict:
         "import json as _json\n"
         f"print({SENTINEL!r} + _json.dumps(results, default=float))"))
     os.environ["NFTEACH_SEED"], os.environ["NFTEACH_PROGRESS"] = str(seed), "0"
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    RecoveringClient(nb, timeout=timeout, kernel_name="python3",  # no stall waits out the timeout (issue 26)
                    resources={"metadata": {"path": str(notebook.parent)}}).execute()
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
     line = next(line for line in text.splitlines() if line.startswith(SENTINEL))
