@@ -93,7 +93,8 @@ def point_cloud(shape: shapes.Shape, n: int, generator: torch.Generator) -> torc
 @dataclass
 class ShapeData:
     """A family of shapes as ONet stores it: per shape a pool of surface points, and points uniform in the padded
-    cube with their occupancy. Each training step subsamples both (``batch``), as the official data loader does.
+    cube with their occupancy. Each training step subsamples both (:meth:`observe`, :meth:`labels`), as the
+    official data loader does.
 
     ``surface [S, P, 3]``, ``points [S, M, 3]``, ``occupancy [S, M]`` (1 = inside, 0 = outside).
     """
@@ -348,7 +349,8 @@ def fit_code(decoder: CbnDecoder, points: torch.Tensor, occupancy: torch.Tensor,
              init_std: float = 0.01, code_reg: float = 1e-4, seed: int | None = None) -> torch.Tensor:
     """The auto-decoder's inference: a code for a new shape from labelled points ``[N, 3]``, ``occupancy [N]``,
     the decoder frozen (eval mode). DeepSDF's ``reconstruct.py`` recipe with ONet's loss: the code starts
-    ~ N(0, init_std²), Adam at ``lr`` divided by 10 half way, BCE + ``code_reg`` · mean(z²). → ``[code_size]``."""
+    ~ N(0, init_std²), Adam at ``lr`` divided by 10 half way, loss the BCE averaged over the points (DeepSDF
+    averages its L1) + ``code_reg`` · mean(z²). → ``[code_size]``."""
     steps = check_positive_int("fit_code: steps", steps)
     check_positive_number("fit_code: lr", lr), check_positive_number("fit_code: init_std", init_std)
     device = next(decoder.parameters()).device
