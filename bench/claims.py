@@ -112,6 +112,15 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         "        m.ACTIVATIONS[_name] = type(_name, (_ReLU, m._Shaped), {})\n",
         ("fits[name].psnr > baseline + 3", 'unseen["gaussian"] > max(unseen["relu"], unseen["tanh"]) + 3'),
     ),
+    "A4_conditional_occupancy.ipynb": WrongMethod(
+        "the encoder's code replaced by zeros, in training and at test time: an unconditional decoder that never sees "
+        "the observation",
+        "import torch, nfteach.onet as o\n"
+        "o.PointNetEncoder.forward = lambda self, cloud: torch.zeros(len(cloud), self.code_size, device=cloud.device) "
+        "+ 0 * self.fc_c.bias.sum()\n",
+        ('iou["encoder (one forward pass)"] > iou["mean code (no observation)"] + 0.1',
+         'iou["encoder (one forward pass)"] > 0.4', 'chamfer["encoder (one forward pass)"] < 0.75'),
+    ),
     "05_neural_sdf.ipynb": WrongMethod(
         "SIREN → a ReLU MLP of the same size without positional encoding; the Lipschitz regulariser → inert (its "
         "bound detached, so α shrinks nothing); the held-out shape's code → not optimised (1 step)",

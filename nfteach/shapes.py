@@ -354,23 +354,25 @@ def sample_uniform(field: Field, n: int, padding: float = 0.1, seed: int | None 
 
 
 def surface_points(shape: Shape, n: int, eps: float = 1e-4, iterations: int = 8,
-                   seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                   seed: int | None = None, seeds: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` points on the surface φ = 0 and their unit normals ∇φ/|∇φ|, both ``[n, d]``.
 
     Seeds are uniform points in a thin shell |φ| < 2 % of the box (so about area-uniform), each projected
     ``iterations`` times to the closest point p ← p − φ(p)∇φ(p)/|∇φ|². Only points that reach |φ| < eps are
-    kept; a RuntimeError says how many did if fewer than ``n``.
+    kept; a RuntimeError says how many did if fewer than ``n``. ``seeds`` uniform points are drawn per round
+    (default max(4n, 10⁵); a few thousand make hundreds of small shapes' point clouds ten times faster).
     """
     n = check_positive_int("surface_points: n", n)
+    seeds = max(4 * n, 10**5) if seeds is None else check_positive_int("surface_points: seeds", seeds)
     check_positive_number("surface_points: eps", eps)
     check_positive_int("surface_points: iterations", iterations, allow_zero=True)
     _check_shape(shape, "surface_points", kind=Shape)
-    check_count_memory("surface_points", f"n={n} points", 4 * max(4 * n, 10**5) * (shape.dim + 1))
+    check_count_memory("surface_points", f"n={n} points", 4 * max(n, seeds) * (shape.dim + 1))
     low, high = padded_bounds(shape, 0.1)
     shell = 0.02 * float((high - low).max())
     generator, kept, tried = seeding.generator(seed), [], 0
     while sum(len(k) for k in kept) < n and tried < 200 * n + 10**6:
-        p = low + (high - low) * torch.rand(max(4 * n, 10**5), shape.dim, generator=generator)
+        p = low + (high - low) * torch.rand(seeds, shape.dim, generator=generator)
         tried += len(p)
         with torch.no_grad():
             p = p[shape(p)[:, 0].abs() < shell]
