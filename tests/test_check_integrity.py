@@ -32,7 +32,17 @@ KIT_CHEATS = {
     "lipschitz_linear": lambda x, weight, bias, c: models.LipschitzLinear.forward(_lipschitz(weight, bias, c), x),
     "pyramid_reduce": lambda image: mrnet.gaussian_pyramid(torch.from_numpy(image), 2)[0].numpy(),
     "lod_weights": lambda level, stages: mrnet.lod_weights(level, stages),
+    "bilinear_lookup": lambda grid, position: encodings.grid_lookup(grid, position),
+    "triplane_lookup": lambda planes, coords: _triplane(planes)(coords),
+    "dense_grid_parameters": lambda *setting: encodings.DenseGrid.parameter_count(*setting),
 }
+
+
+def _triplane(planes):
+    reference = encodings.TriPlane(planes.shape[-1], planes.shape[1]).double()
+    with torch.no_grad():
+        reference.planes.copy_(planes)
+    return reference
 
 
 def _lipschitz(weight, bias, c):
