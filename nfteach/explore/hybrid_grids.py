@@ -203,16 +203,17 @@ class SdfData:
     surface: torch.Tensor  # [S, 3] points on the true surface (Chamfer)
 
 
-def sdf_data(shape: shapes.Shape, n: int = 40_000, seed: int | None = None) -> SdfData:
+def sdf_data(shape: shapes.Shape, n: int = 40_000, held_out: int = 20_000, seed: int | None = None) -> SdfData:
     """``n`` training points (4/5 near the surface, DeepSDF's σ scaled to the thin parts: 0.02 and 0.005; 1/5
-    uniform in [−1, 1]³) and held-out sets drawn from other seeds."""
-    seed = seeding.resolve(seed)
+    uniform in [−1, 1]³) and held-out sets drawn from other seeds: ``held_out`` points near the surface, 2.5 times
+    as many uniform ones, half as many on the surface."""
+    seed, held_out = seeding.resolve(seed), check_positive_int("sdf_data: held_out", held_out)
     near = shapes.sample_near_surface(shape, 4 * n // 5, sigmas=(0.02, 0.005), seed=seed)
     uniform = torch.rand(n - len(near), 3, generator=seeding.generator(seed + 1)) * 2 - 1
     points = torch.cat([near, uniform]).clamp(-1, 1)
-    test_near = shapes.sample_near_surface(shape, 20_000, sigmas=(0.01,), seed=seed + 2).clamp(-1, 1)
-    test_uniform = shapes.sample_uniform(shape, 50_000, seed=seed + 3)
-    surface, _ = shapes.surface_points(shape, 10_000, seed=seed + 4)
+    test_near = shapes.sample_near_surface(shape, held_out, sigmas=(0.01,), seed=seed + 2).clamp(-1, 1)
+    test_uniform = shapes.sample_uniform(shape, 5 * held_out // 2, seed=seed + 3)
+    surface, _ = shapes.surface_points(shape, held_out // 2, seed=seed + 4)
     with torch.no_grad():
         return SdfData(shape, points, shape(points), test_near, shape(test_near), test_uniform, shape(test_uniform),
                        surface)
@@ -230,7 +231,7 @@ def sdf_scores(model: nn.Module, data: SdfData, mesh_resolution: int = 64) -> tu
 
 
 def sdf_runs(data: SdfData, log2_table_size: int = 12, max_resolution: int = 128, *, steps: int = 100,
-             batch_size: int = 4096, seed: int | None = None, device=None,
+             batch_size: int = 4096, seed: int | None = None, device=None, mesh_resolution: int = 64,
              progress: bool = True) -> tuple[dict[str, GridRun], dict[str, trimesh.Trimesh]]:
     """Fit every encoding of :func:`sdf_encodings` to ``data`` with the MAPE loss and :data:`SDF_FIT`, ``steps`` steps
     of ``batch_size`` random points; score each (:func:`sdf_scores`) and keep its mesh."""
@@ -239,7 +240,7 @@ def sdf_runs(data: SdfData, log2_table_size: int = 12, max_resolution: int = 128
                                disable=not progress, leave=False):
         runs[name] = fit_encoding(encoding, data.points, data.sdf, steps=steps, batch_size=batch_size, loss_fn=mape,
                                   seed=seed, device=device, recipe=SDF_FIT)
-        runs[name].scores, meshes[name] = sdf_scores(runs[name].model.cpu(), data)
+        runs[name].scores, meshes[name] = sdf_scores(runs[name].model.cpu(), data, mesh_resolution)
     return runs, meshes
 
 
