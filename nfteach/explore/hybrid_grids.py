@@ -141,12 +141,14 @@ def budget_figure(sweep: ImageSweep, budgets: Sequence[int] | None = None) -> Fi
     """The static twin of :func:`budget_explorer`: PSNR against memory for each encoding, and the fits at the
     smallest and largest budget, each titled with its finest resolution and PSNR."""
     budgets = list(budgets or [min(sweep.runs), max(sweep.runs)])
-    fig = plt.figure(figsize=(9.7, 2.4 * (len(budgets) + 1.3)))
+    fig = plt.figure(figsize=(9.7, 2.3 * (len(budgets) + 1)))
     ax = fig.add_subplot(len(budgets) + 1, 1, 1)
     memory = [next(iter(runs.values())).encoding_parameters / 1000 for runs in sweep.runs.values()]
     for name in next(iter(sweep.runs.values())):
         ax.plot(memory, sweep.psnr(name), "o-", label=name)
     ax.set(xscale="log", xlabel="parameters of the encoding (thousands)", ylabel="PSNR (dB)")
+    ax.set_xticks(memory, [f"{m:.1f}k\n(T = 2^{k})" for m, k in zip(memory, sweep.runs)], minor=False)
+    ax.minorticks_off()
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     for row, k in enumerate(budgets):
         images, titles = _budget_row(sweep, k)
