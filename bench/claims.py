@@ -94,6 +94,20 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         "t.HashGridFit.model = lambda self, i=2, o=1: MLP(i, self.hidden_features, 1, o)\n",
         ("hash_s < siren_s", "size_psnr[6] + 3 < size_psnr[10]", "level_psnr[1] + 5 < level_psnr[4]"),
     ),
+    "A6_hybrid_grids.ipynb": WrongMethod(
+        "the hash grid's finest level capped at N_min = 16 (its memory budget kept for the others), and the "
+        "tri-plane given EG3D's released planes (xy, xz, zx: no yz plane)",
+        "import nfteach.encodings as e\n"
+        "_hash_init, _plane_init = e.HashGrid.__init__, e.TriPlane.__init__\n"
+        "def _capped(self, in_features=2, levels=16, features_per_level=2, log2_table_size=14, base_resolution=16,\n"
+        "            max_resolution=256):\n"
+        "    _hash_init(self, in_features, levels, features_per_level, log2_table_size, base_resolution,\n"
+        "               base_resolution)\n"
+        "e.HashGrid.__init__ = _capped\n"
+        "e.TriPlane.__init__ = lambda self, resolution=64, features=32, axes=None: _plane_init(\n"
+        "    self, resolution, features, e.EG3D_RELEASED_AXES)\n",
+        ('hash_small > small["dense, 8 levels"]', 'hashed["SDF error"] < min(', 'planes["IoU"] > eg3d["IoU"] + 0.2'),
+    ),
     "A2_tiny_nerf.ipynb": WrongMethod(
         "positional encoding removed (L = 0: raw xyz) for the 'PE' field too",
         "import nfteach.nerf as n\n"

@@ -34,6 +34,9 @@ KIT_CHEATS = {
     "lod_weights": lambda level, stages: mrnet.lod_weights(level, stages),
     "conditional_batch_norm": lambda x, code, w_gamma, b_gamma, w_beta, b_beta: _cbn(w_gamma, b_gamma, w_beta, b_beta)(x, code),
     "occupancy_bce": lambda logits, occupancy: onet.occupancy_bce(logits, occupancy),
+    "bilinear_lookup": lambda grid, position: encodings.grid_lookup(grid, position),
+    "triplane_lookup": lambda planes, coords: _triplane(planes)(coords),
+    "dense_grid_parameters": lambda *setting: encodings.DenseGrid.parameter_count(*setting),
 }
 
 
@@ -43,6 +46,13 @@ def _cbn(w_gamma, b_gamma, w_beta, b_beta):
         layer.gamma.weight.copy_(w_gamma), layer.gamma.bias.copy_(b_gamma)
         layer.beta.weight.copy_(w_beta), layer.beta.bias.copy_(b_beta)
     return layer
+
+
+def _triplane(planes):
+    reference = encodings.TriPlane(planes.shape[-1], planes.shape[1]).double()
+    with torch.no_grad():
+        reference.planes.copy_(planes)
+    return reference
 
 
 def _lipschitz(weight, bias, c):

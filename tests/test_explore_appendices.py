@@ -42,3 +42,36 @@ def test_sphere_traced_view_and_evaluation():
     assert rays.shape == (128, 6) and colours.shape == (128, 3)
     score, depth_error = nerf.evaluate(RadianceField(2, 16, 1), [view], Rays(1.0, 4.0, 8))
     assert score > 0 and depth_error > 0
+
+
+def test_hybrid_grids_get_equal_memory_and_the_sweep_draws():
+    import ipywidgets
+    import matplotlib.pyplot as plt
+
+    from nfteach.encodings import DenseGrid, TriPlane
+    from nfteach.explore import hybrid_grids
+
+    budget = HashGrid.parameter_count(3, 16, 2, 12, 16, 64)
+    for name, encoding in hybrid_grids.sdf_encodings(12, 64).items():
+        assert hybrid_grids.parameters(encoding) <= budget, name
+    encodings = hybrid_grids.sdf_encodings(12, 64)
+    assert isinstance(encodings["dense, 8 levels"], DenseGrid) and isinstance(encodings["tri-plane"], TriPlane)
+    assert encodings["tri-plane, EG3D's planes"].axes[2] == (2, 0)
+    img = torch.linspace(0, 1, 32 * 32).reshape(32, 32, 1)
+    sweep = hybrid_grids.image_sweep(img, (8, 9), steps=2, seed=0, progress=False)
+    assert set(sweep.runs) == {8, 9} and set(sweep.runs[8]) == {"hash grid", "dense, 8 levels", "dense, 1 level"}
+    assert sweep.images[8]["hash grid"].shape == img.shape and len(sweep.psnr("hash grid")) == 2
+    assert sweep.table(9)["dense, 1 level"]["parameters"] <= HashGrid.parameter_count(2, 16, 2, 9, 16, 32)
+    plt.close(hybrid_grids.budget_figure(sweep))
+    assert isinstance(hybrid_grids.budget_explorer(sweep), ipywidgets.VBox)
+
+
+def test_hybrid_grids_sdf_scores_a_fit():
+    from nfteach.explore import hybrid_grids
+
+    data = hybrid_grids.sdf_data(shapes.sphere(0.5), n=2000, held_out=1000, seed=0)
+    runs, meshes = hybrid_grids.sdf_runs(data, 12, 32, steps=5, batch_size=512, seed=0, mesh_resolution=16,
+                                         progress=False)
+    table = hybrid_grids.sdf_table(runs)
+    assert set(table["hash grid"]) >= {"IoU", "SDF error", "Chamfer-L1", "ms / step", "parameters", "finest N"}
+    assert all(0 <= row["IoU"] <= 1 for row in table.values()) and len(meshes) == 4
