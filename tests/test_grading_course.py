@@ -202,6 +202,21 @@ def _write(path, rows):
         writer.writerows(rows)
 
 
+def test_rerunning_after_a_fixed_check_says_what_changed_row_by_row(tmp_path):
+    """The report written again over itself: each row graded again is compared with what it was."""
+    path = tmp_path / "grades.csv"
+    first = grading.CsvReport(path, ["02-psnr", "02-pe"], keep=set(), key="student")
+    for student in ("s001", "s002"):
+        first.write(_report(student))
+    first.close()
+    again = grading.CsvReport(path, ["02-psnr", "02-pe"], keep={"s001", "s002"}, key="student")
+    fixed = _report("s001")
+    fixed.results["02-pe"] = Result("passed")  # the check was wrong; fixed, it passes this answer
+    assert again.changes(fixed).startswith("02-pe: failed: expected about 23.52 dB") and "→ passed; total: 1 → 3" in again.changes(fixed)
+    assert again.changes(_report("s002")) == "" and again.changes(_report("s009")) is None  # unchanged; new
+    again.close()
+
+
 # --- check.summary() -----------------------------------------------------------------------------------------------
 
 def test_the_summary_says_what_is_done_what_is_not_and_never_raises(capsys, monkeypatch):
