@@ -313,6 +313,7 @@ def test_a_project_runs_in_the_sandbox_to_a_page_and_a_sheet(tmp_path):
     folder.mkdir()
     cells = ["results = {'reference': {'IoU': 1.0}, 'baseline': {'IoU': 0.6}}",
              "from IPython.display import HTML\nHTML('<script>alert(1)</script><b>bold</b>')",
+             "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()",
              "results['mine'] = {'IoU': 0.75, 'note': 'text is left out'}", "1 / 0"]
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), folder / "s001_p9_demo.ipynb")
     (measured,) = projects.grade_projects([folder], project, grading.Settings(timeout=60), pages=tmp_path / "pages")
@@ -320,6 +321,7 @@ def test_a_project_runs_in_the_sandbox_to_a_page_and_a_sheet(tmp_path):
     text = measured.page.read_text()
     assert "mine: IoU 0.75, better than the baseline&#x27;s 0.6" in text or "mine: IoU 0.75, better than the baseline's 0.6" in text
     assert "<script>alert(1)</script>" not in text and "ZeroDivisionError" in text
+    assert "data:image/png;base64" in text  # the figure is in the page
     sheet = projects.sheet_rows(project, measured)
     assert sheet[0]["measured"].startswith("ran top to bottom, 1 cell raised; 1 result rows of its own (mine)")
 
