@@ -142,6 +142,8 @@ def test_gradebooks_for_canvas_and_moodle(tmp_path):
     canvas = list(csv.reader(open(tmp_path / "canvas.csv")))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Exercise 2 (123456)"]
     assert canvas[1] == ["Jane Doe", "1001", "s001", "jdoe", "A", "2.7"] and len(canvas) == 3
+    with pytest.raises(grading.GradingError, match="is not a canvas gradebook file"):
+        grading.gradebook(rows, people, "canvas", "Exercise 2 (123456)", _roster(tmp_path))  # never over the roster
     moodle = list(csv.reader(open(tmp_path / "moodle.csv")))
     assert moodle[0] == ["ID number", "Email address", "Full name", "Exercise 2", "Feedback"]
     assert moodle[1] == ["s001", "jane@uni.example", "Jane Doe", "2.7", "raw 3/3; 1 d late: −10 %"]

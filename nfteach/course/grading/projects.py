@@ -227,6 +227,9 @@ def merge(sheet: Path, report: Path, out: Path) -> list[str]:
     """Add each student's marks (a column named after the project, ``mark/points``) to the grade ``report``,
     written to ``out``: totals and out_of grow by them; a merged sheet merged again replaces its column's
     marks. GradingError for a mark that is not a number from 0 to its points, or blank; return what changed."""
+    from nfteach.course.grading.report import CsvReport
+
+    CsvReport.check(Path(out), protected=[Path(sheet)])  # never over a file that is not a report
     rows = read_sheet(sheet)
     marks: dict[tuple[str, str], list[float]] = {}
     comments: dict[tuple[str, str], list[str]] = {}

@@ -246,6 +246,14 @@ def gradebook(rows: list[dict[str, str]], roster: dict[str, Person], lms: str, a
         raise GradingError(f"--lms must be canvas or moodle, got {lms!r}")
     from nfteach.course.grading.report import csv_cell
 
+    path = Path(path)
+    if path.suffix == ".ipynb" or (path.exists() and not path.is_file()):
+        raise GradingError(f"--out {path}: give a CSV file name, e.g. gradebook-{lms}.csv")
+    if path.is_file() and path.stat().st_size:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+            if next(csv.reader(handle), [])[:3] != header[:3]:  # the columns before the assignment
+                raise GradingError(f"--out {path} exists and is not a {lms} gradebook file: it would be overwritten; "
+                                   "give another file name")
     count = 0
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
