@@ -154,8 +154,8 @@ def test_the_examples_in_the_docs_are_what_the_code_reads_and_writes(tmp_path):
     people = roster.read_roster(examples / "roster.csv")
     for lms in ("canvas", "moodle"):
         header = next(csv.reader(open(examples / f"gradebook-{lms}.csv")))
-        grading.gradebook([], people, lms, header[5] if lms == "canvas" else header[3], tmp_path / "g.csv")
-        assert next(csv.reader(open(tmp_path / "g.csv"))) == header
+        grading.gradebook([], people, lms, header[5] if lms == "canvas" else header[3], tmp_path / f"{lms}.csv")
+        assert next(csv.reader(open(tmp_path / f"{lms}.csv"))) == header
     assert projects.read_sheet(examples / "rubric.csv")[0]["criterion"] == "pass"
 
 
