@@ -118,7 +118,7 @@ def main() -> None:
         late_days = rng.choice([0, 0, 0, 0, 0, 1, 3])
         unknown = i == args.students - 1  # one file from someone not in the roster
         canvas_id = 9999 if unknown else canvas
-        stem = f"{sortable}{'_late' if late_days else ''}_{canvas_id}_{700000 + i}_{args.exercise}"
+        stem = f"{sortable}{'_LATE' if late_days else ''}_{canvas_id}_{700000 + i}_{args.exercise}"
         name_on_disk = f"{stem}{'-1' if duplicate else ''}.ipynb"
         nbformat.write(variant(kinds[i % len(kinds)], solution, exercise), out / "submissions" / name_on_disk)
         submitted = f"2026-03-{1 + late_days:02d}T{'22' if not late_days else '10'}:{rng.randrange(60):02d}:00+01:00"

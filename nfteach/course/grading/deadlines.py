@@ -82,7 +82,7 @@ class Policy:
             except ValueError:
                 raise GradingError(f"roster extension {extension!r}: expected a duration (2d) or an ISO time") from None
             when = when if when.tzinfo else when.replace(tzinfo=self.zone)
-            return when, f"extended to {_shown(when, self.zone)}"
+            return when, "extended"
         return self.due + parse_duration(extension, "roster extension"), f"extension {extension}"
 
     def penalty(self, submitted: dt.datetime | None, extension: str = "", late_flag: bool = False) -> tuple[float, str]:

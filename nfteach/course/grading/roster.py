@@ -20,8 +20,8 @@ from nfteach.course.grading.discover import GradingError
 
 PATTERNS = {
     # Canvas "Download Submissions": <sortable name, lower case, letters only>_[late_]<Canvas user id>_<submission
-    # attachment id>_<the student's file name, "-1", "-2"… added on a resubmission>; a late one has "late" (or
-    # "LATE") after the name. The name carries no time: give --timestamps for late penalties.
+    # attachment id>_<the student's file name, "-1", "-2"… added before the extension on a resubmission>; a late
+    # one has "LATE" after the name (read in any case). The name carries no time: give --timestamps for penalties.
     "canvas": r"(?i:(?P<name>[^/_]+?)(?:_(?P<late>late))?_(?P<canvas_id>\d+)_(?P<attachment>\d+)_(?P<file>[^/]+))$",
     # Moodle "Download all submissions": <full name>_<participant id>_assignsubmission_file_<file name>, or with
     # "Download submissions in folders" the folder <full name>_<participant id>_assignsubmission_file_/ holding
