@@ -111,18 +111,18 @@ def main() -> None:
     times = [["file", "submitted"]]
     kinds = ["right"] * 6 + ["stub", "wrong", "deleted"]
     for i in range(args.students):
-        duplicate = i == args.students - 2  # one student who sent twice (as the one before): this is the earlier
+        duplicate = i == args.students - 2  # one student who sent twice (as the one before): this is the later
         sid, name, canvas = people[i - 1 if duplicate else i]
         first, last = name.split(" ")
         sortable = (last + first).lower().replace("ë", "e")
-        late_days = rng.choice([0, 0, 0, 0, 0, 1, 3])
+        late_days = 0 if duplicate else 1 if i % 5 == 1 or i % 10 == 3 else 3 if i % 7 == 2 else 0  # i % 10 == 3: extended
         unknown = i == args.students - 1  # one file from someone not in the roster
         canvas_id = 9999 if unknown else canvas
         stem = f"{sortable}{'_LATE' if late_days else ''}_{canvas_id}_{700000 + i}_{args.exercise}"
         name_on_disk = f"{stem}{'-1' if duplicate else ''}.ipynb"
         nbformat.write(variant(kinds[i % len(kinds)], solution, exercise), out / "submissions" / name_on_disk)
         submitted = f"2026-03-{1 + late_days:02d}T{'22' if not late_days else '10'}:{rng.randrange(60):02d}:00+01:00"
-        times.append([name_on_disk, submitted if not duplicate else "2026-03-01T20:00:00+01:00"])
+        times.append([name_on_disk, submitted if not duplicate else "2026-03-01T23:30:00+01:00"])  # the resubmission
     with open(out / "timestamps.csv", "w", newline="") as handle:
         csv.writer(handle).writerows(times)
     log: list = []
