@@ -129,6 +129,8 @@ def test_a_feedback_page_shows_verdicts_hints_and_prints_never_a_reference(tmp_p
     text = page.read_text()
     assert page.name == "s001.html" and "✓ passed" in text and "✗ not yet right" in text
     assert "got 3.10 dB" in text and "23.52" not in text and "expected about (withheld)" in text
+    assert feedback.withhold("level=2.5, stages=4: expected [1.0, 0.5], got [1.0]") == \
+        "level=…, stages=…: expected (withheld), got [1.0]"
     assert "&lt;script&gt;" in text and "<script>" not in text and "http" not in text  # escaped, offline
     assert "Score: 0.9 / 3" in text and "Raw score 1 / 3; late: 1 d late" in text
 

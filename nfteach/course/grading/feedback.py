@@ -3,7 +3,7 @@
 Each page shows every task's verdict, points, the check's hint and what the student's function printed while
 the check ran, then the score (raw and after a late penalty, and why). It is made from the :class:`Report` only:
 the check's inputs, the reference values and the solution never reach it (a hint says what to look at, as the
-student saw it in the notebook). No script, no external style sheet, no font: a file that opens anywhere.
+student saw it in the notebook, less the values it quotes: see :func:`withhold`). No script, no external style sheet, no font: a file that opens anywhere.
 """
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ VERDICT = {"passed": "✓ passed", "failed": "✗ not yet right", "error": "✗ 
 _EXPECTED = re.compile(r"\b(expected(?: about)? )(\[[^\]]*\]|-?\d[\d.,e+-]*(?: dB)?)")
 
 
+_INPUT = re.compile(r"\b([A-Za-z_]\w*)=(-?\d[\d.e+-]*)")
+
+
 def withhold(hint: str) -> str:
-    """A hint without the reference values some checks quote (``expected 0.25``, ``expected [1, 2]``): on a
-    graded run they are the reference on the grader's own inputs, which a page handed back never shows."""
-    return _EXPECTED.sub(lambda m: m.group(1) + "(withheld)", hint)
+    """A hint without the reference values and inputs some checks quote (``expected 0.25``, ``expected [1, 2]``,
+    ``level=2.5``): on a graded run they are the grader's own, which a page handed back never shows."""
+    return _INPUT.sub(lambda m: m.group(1) + "=…", _EXPECTED.sub(lambda m: m.group(1) + "(withheld)", hint))
 
 
 def page_name(report: Report) -> str:
