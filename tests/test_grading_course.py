@@ -324,7 +324,8 @@ def test_a_project_runs_in_the_sandbox_to_a_page_and_a_sheet(tmp_path):
     assert measured.rows["mine"] == {"IoU": 0.75} and measured.errors == 1 and measured.ran
     text = measured.page.read_text()
     assert "mine: IoU 0.75, better than the baseline&#x27;s 0.6" in text or "mine: IoU 0.75, better than the baseline's 0.6" in text
-    assert "<script>alert(1)</script>" not in text and "ZeroDivisionError" in text
+    assert text.index(projects.CSP) < text.index("<script")  # before any script: none runs, nothing is fetched
+    assert "script-src" not in projects.CSP and "default-src 'none'" in projects.CSP and "ZeroDivisionError" in text
     assert "data:image/png;base64" in text  # the figure is in the page
     sheet = projects.sheet_rows(project, measured)
     assert sheet[0]["measured"].startswith("ran top to bottom, 1 cell raised; 1 result rows of its own (mine)")

@@ -148,12 +148,19 @@ def _rows(path: Path) -> dict[str, dict[str, float]]:
             for row, values in data.items() if isinstance(values, dict)} if isinstance(data, dict) else {}
 
 
+CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
+       "style-src 'unsafe-inline'; font-src data:\">")
+"""The page's policy: no script runs (the student's HTML outputs, or nbconvert's own MathJax) and nothing is fetched
+from the network (an image that phones home): the page is read as it is, offline."""
+
+
 def _html(notebook: nbformat.NotebookNode) -> str:
-    """The executed notebook as one HTML page, the student's HTML outputs sanitised (no scripts run in your browser)."""
+    """The executed notebook as one HTML page that runs no script and fetches nothing (see :data:`CSP`)."""
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter(sanitize_html=True, embed_images=True).from_notebook_node(notebook)
-    return body
+    body, _ = HTMLExporter(embed_images=True).from_notebook_node(notebook)
+    head = body.find("<head>")
+    return body[:head + 6] + CSP + body[head + 6:] if head >= 0 else CSP + body
 
 
 def measure(project: Project, rows: dict[str, dict[str, float]]) -> tuple[dict[str, dict[str, float]], list[str]]:
