@@ -118,6 +118,7 @@ def main() -> None:
         late_days = 0 if duplicate else 1 if i % 5 == 1 or i % 10 == 3 else 3 if i % 7 == 2 else 0  # i % 10 == 3: extended
         unknown = i == args.students - 1  # one file from someone not in the roster
         canvas_id = 9999 if unknown else canvas
+        sortable = "visitorvic" if unknown else sortable  # a name the roster does not have either
         stem = f"{sortable}{'_LATE' if late_days else ''}_{canvas_id}_{700000 + i}_{args.exercise}"
         name_on_disk = f"{stem}{'-1' if duplicate else ''}.ipynb"
         nbformat.write(variant(kinds[i % len(kinds)], solution, exercise), out / "submissions" / name_on_disk)

@@ -41,6 +41,7 @@ def _class(tmp_path, pattern, timestamps=None) -> roster.Class:
     ("renali_late_1002_555124_02_fourier_features-1.ipynb", "s002", True),  # late, resubmitted
     ("brunzoe_LATE_1003_555125_02_fourier_features.ipynb", "s003", True),
     ("nobody_9999_555126_02_fourier_features.ipynb", "unknown: nobody_9999_555126_02_fourier_features.ipynb", False),
+    ("doejane_8888_555127_02_fourier_features.ipynb", "s001", False),  # an id not in the roster: the name decides
 ])
 def test_canvas_download_names(tmp_path, name, student, late):
     who = _class(tmp_path, "canvas").identify(tmp_path / "submissions" / name)

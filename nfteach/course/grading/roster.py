@@ -79,6 +79,13 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", plain.lower())
 
 
+def _spellings(name: str) -> set[str]:
+    """How a file name may spell a roster name: as written (Moodle's "Jane Doe") or last name first (Canvas's
+    sortable "Doe, Jane"), each as :func:`_norm` writes it."""
+    words = str(name).split()
+    return {_norm(name), _norm(" ".join(words[-1:] + words[:-1]))}
+
+
 def read_roster(path: Path) -> dict[str, Person]:
     """The roster by student key; GradingError naming the row for a missing ``student`` column or a repeated key."""
     path = Path(path)
@@ -187,7 +194,7 @@ class Class:
             key = who.get("student") or next(iter(who.values()), path.stem)
             return Identity(key, submitted, late_flag=late_flag)
         for column, value in who.items():
-            same = (lambda a, b: _norm(a) == _norm(b)) if column == "name" else (lambda a, b: a.casefold() == b.casefold())
+            same = (lambda a, b: _norm(b) in _spellings(a)) if column == "name" else (lambda a, b: a.casefold() == b.casefold())
             found = [p for p in self.roster.values() if same(p.student if column == "student" else p.columns.get(column, ""), value)]
             if len(found) == 1:
                 return Identity(found[0].student, submitted, late_flag=late_flag)
