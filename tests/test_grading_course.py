@@ -286,6 +286,7 @@ def test_the_report_is_keyed_by_student_with_raw_and_final_scores(course):
     assert (rows["s002"]["raw"], rows["s002"]["total"]) == ("3", "3") and "extension 2d" in rows["s002"]["late"]
     assert (rows["s003"]["raw"], rows["s003"]["total"]) == ("1", "0.9") and "1 day × 10 % = −10 %" in rows["s003"]["late"]
     assert "unknown student" in rows["unknown: stranger_4004_4_99_demo.ipynb"]["note"]
+    assert rows["s001"]["note"] == "" and rows["s001"]["99-psnr"] == "passed"  # its check.summary() cell changed nothing
 
 
 def test_feedback_pages_show_what_the_answer_printed(course):
