@@ -12,21 +12,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grading_support import PSNR, SINE, TODO
+from grading_support import check_cell as _check_cell
+
 from nfteach.course import cli, grading, sandbox
 from nfteach.course.exercises import BEGIN, CHECK_TAG, END, make_exercise, render
 
-PSNR = "mse = torch.mean((pred - target) ** 2).item()\n    return 10 * math.log10(data_range**2 / mse)"
-SINE = "return torch.sin(omega_0 * linear(x))"
-TODO = "raise NotImplementedError()"
 TIMEOUT = 10  # seconds per cell: the looping cases wait this long; generous for a loaded CI machine
 MARK = "987654321"  # in the command line of every process a submission starts: none may outlive grading
-
-def _check_cell(task: str, points: int):
-    cell = nbformat.v4.new_code_cell(f"check.{task}({task})")
-    cell.metadata["tags"] = [CHECK_TAG]
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"99-{task}", "points": points, "solution": False,
-                                 "locked": True, "schema_version": 3}
-    return cell
 
 
 def _notebook(psnr_body: str, sine_body: str, *, checks=("psnr", "sine_layer"), first="import math\nimport torch",

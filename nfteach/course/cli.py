@@ -1,5 +1,6 @@
 """The ``nfteach`` command: ``colab`` (badges and install cells), ``links`` (JupyterHub links), ``exercises``
-(generate them), ``grade``, ``html`` (static pages), ``workspace`` (a student's working copy)."""
+(generate them), ``grade``, ``gradebook`` (Canvas/Moodle import files), ``grade-project`` (projects' rubric
+sheets), ``html`` (static pages), ``workspace`` (a student's working copy)."""
 
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ def _exercises(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from nfteach.course import grading, sandbox
+    from nfteach.course.grading import feedback
 
     try:
         limits = sandbox.Limits(memory=int(args.memory * 2**30), seconds=args.time_limit)
@@ -115,12 +117,17 @@ def _grade(args: argparse.Namespace) -> int:
         shard_of = grading.parse_shard(args.shard) if args.shard else None
         if args.no_sandbox:
             _log("nfteach grade: --no-sandbox: the students' code runs with your permissions")
+        policy, people = _course(args)
+        if args.feedback:
+            feedback.check_folder(Path(args.feedback))
         previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as Ctrl-C does
         try:
             reports = grading.grade(args.submissions, Path(args.solutions), settings, shard_of=shard_of,
-                                    out=Path(args.out) if args.out else None, log=_log)
+                                    out=Path(args.out) if args.out else None, log=_log, people=people,
+                                    policy=policy, only=set(args.only) if args.only else None)
         finally:
             signal.signal(signal.SIGTERM, previous)
+        pages = feedback.write_pages(reports, Path(args.feedback)) if args.feedback else []
     except grading.GradingError as error:
         print(f"nfteach grade: {error}", file=sys.stderr)
         return 2
@@ -129,6 +136,50 @@ def _grade(args: argparse.Namespace) -> int:
         print("graded WITHOUT a sandbox (--no-sandbox)")
     if args.out:
         print(f"wrote {args.out}")
+    if pages:
+        print(f"wrote {len(pages)} feedback pages in {args.feedback}")
+    return 0
+
+
+def _course(args: argparse.Namespace):
+    """The late rule and who is who, from ``--due``/``--penalty``/``--cap``/``--grace`` and ``--name-pattern``/
+    ``--roster``/``--timestamps`` (None where not asked for)."""
+    from nfteach.course import grading
+    from nfteach.course.grading import roster
+
+    if not args.due and (args.penalty is not None or args.cap != 100 or args.grace != "0"):
+        raise grading.GradingError("--penalty, --cap and --grace need --due (the due time, with its zone)")
+    policy = (grading.Policy(grading.parse_due(args.due), 10.0 if args.penalty is None else args.penalty, args.cap,
+                             grading.parse_duration(args.grace, "--grace")) if args.due else None)
+    if not (args.name_pattern or args.roster or args.timestamps):
+        return policy, None
+    zone = policy.zone if policy is not None else __import__("datetime").timezone.utc
+    people = grading.Class(roster.pattern(args.name_pattern) if args.name_pattern else None,
+                           grading.read_roster(Path(args.roster)) if args.roster else None,
+                           roster.read_timestamps(Path(args.timestamps), zone) if args.timestamps else {},
+                           args.timestamp_format, zone)
+    return policy, people
+
+
+def _gradebook(args: argparse.Namespace) -> int:
+    from nfteach.course import grading
+
+    try:
+        found = grading.read_report(Path(args.report))
+        if found is None:
+            raise grading.GradingError(f"{args.report} is not a report of `nfteach grade`")
+        rows = list(found[1].values())
+        if rows and "student" not in rows[0]:
+            raise grading.GradingError(f"{args.report} has a row per file: grade with --roster (and --name-pattern) "
+                                       "so that its rows are students")
+        people = grading.read_roster(Path(args.roster))
+        count = grading.gradebook(rows, people, args.lms, args.assignment, Path(args.out))
+    except grading.GradingError as error:
+        print(f"nfteach gradebook: {error}", file=sys.stderr)
+        return 2
+    unknown = [r["student"] for r in rows if r.get("student") not in people]
+    print(f"wrote {args.out}: {count} students for {args.lms}" + (f"; left out, not in the roster: "
+                                                                   f"{', '.join(unknown)}" if unknown else ""))
     return 0
 
 
@@ -141,6 +192,64 @@ def _merge(args: argparse.Namespace) -> int:
         print(f"nfteach grade merge: {error}", file=sys.stderr)
         return 2
     print(f"wrote {args.out}: {count} submissions from {len(args.reports)} reports")
+    return 0
+
+
+def _grade_project(args: argparse.Namespace) -> int:
+    from nfteach.course import grading, sandbox
+    from nfteach.course.grading import projects
+
+    try:
+        points = tuple(float(p) for p in args.points.split(","))
+        if len(points) != 3 or min(points) < 0:
+            raise grading.GradingError(f"--points must be three numbers ≥ 0 (pass,good,excellent), got {args.points!r}")
+        project = projects.project(args.project or _project_of(args.submissions), points)
+        limits = sandbox.Limits(memory=int(args.memory * 2**30), seconds=args.time_limit)
+        settings = grading.Settings(args.timeout, limits, args.jobs or grading.default_jobs(limits), not args.no_sandbox)
+        policy, people = _course(args)
+        rubric = Path(args.rubric)
+        if rubric.suffix == ".ipynb" or (rubric.exists() and not rubric.is_file()):
+            raise grading.GradingError(f"--rubric {rubric}: give a new CSV file name, e.g. rubric.csv")
+        if rubric.is_file() and not args.force and projects.marked(rubric):
+            raise grading.GradingError(f"--rubric {rubric} already holds marks: merge it first, or give another "
+                                       "file (--force overwrites it)")
+        measured = projects.grade_projects(args.submissions, project, settings, people=people,
+                                           pages=Path(args.pages) if args.pages else None, log=_log)
+        projects.write_sheet(rubric, [row for m in measured for row in projects.sheet_rows(project, m)], force=True)
+    except grading.GradingError as error:
+        print(f"nfteach grade-project: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {rubric}: {len(measured)} submissions × {len(projects.LEVELS)} criteria; fill in 'mark' and "
+          f"'comment', then `nfteach grade-project merge {rubric} --into grades.csv`")
+    if args.pages:
+        print(f"wrote {sum(1 for m in measured if m.page)} executed pages in {args.pages}")
+    return 0
+
+
+def _project_of(submissions: list[str]) -> str:
+    from nfteach.course import grading
+    from nfteach.course.grading.discover import discover, name_matches
+    from nfteach.explore.project_numbers import NUMBERS
+
+    found = {m for path in discover(submissions) for m in name_matches(path, NUMBERS)}
+    if len(found) != 1:
+        raise grading.GradingError("--project is needed: the file names name " + (" and ".join(sorted(found)) or
+                                   "no project") + f" (projects: {', '.join(NUMBERS)})")
+    return found.pop()
+
+
+def _merge_rubric(args: argparse.Namespace) -> int:
+    from nfteach.course import grading
+    from nfteach.course.grading import projects
+
+    try:
+        changes = projects.merge(Path(args.rubric), Path(args.into), Path(args.out or args.into))
+    except grading.GradingError as error:
+        print(f"nfteach grade-project merge: {error}", file=sys.stderr)
+        return 2
+    for line in changes:
+        print(line)
+    print(f"wrote {args.out or args.into}: {len(changes)} marks changed")
     return 0
 
 
@@ -231,7 +340,48 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--shard", help="grade only shard i of n (e.g. 2/4); join the CSVs with `nfteach grade merge`")
     grade.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap: the students' code runs "
                                                                  "with your permissions (said in the report)")
+    course = grade.add_argument_group("the course: students, deadlines, feedback (see docs/instructors.md)")
+    course.add_argument("--feedback", metavar="DIR", help="write one HTML page per submission there, to hand back")
+    course.add_argument("--name-pattern", metavar="REGEX", help="canvas, moodle, gradescope, or a regular expression "
+                        "with named groups (student or a roster column; timestamp) searched in folder/file name")
+    course.add_argument("--roster", metavar="CSV", help="the class: a 'student' column and any of name, email, "
+                        "section, canvas_id, sis_login, moodle_id, extension")
+    course.add_argument("--timestamps", metavar="FILE", help="submission times: a CSV (file or student, submitted) "
+                        "or Gradescope's submission_metadata.yml")
+    course.add_argument("--timestamp-format", help="strptime format of the pattern's timestamp group (default ISO 8601)")
+    course.add_argument("--due", help="the due time with its zone: '2026-03-01 23:59 Europe/Berlin' or 2026-03-01T23:59+01:00")
+    course.add_argument("--penalty", type=float, help="percent of the raw score off per day started late (default 10)")
+    course.add_argument("--cap", type=float, default=100, help="the most percent a late penalty takes (default 100)")
+    course.add_argument("--grace", default="0", help="how late still counts as on time, e.g. 15m (default 0)")
+    course.add_argument("--only", action="append", metavar="STUDENT", help="grade only this student (or file); "
+                        "the report's other rows are kept (repeat for several)")
     grade.set_defaults(run=_grade)
+    book = verbs.add_parser("gradebook", help="the CSV a Canvas or Moodle gradebook imports, from a report by student")
+    book.add_argument("report", help="the report of `nfteach grade --roster …` (after `grade-project merge`, if any)")
+    book.add_argument("--roster", required=True, help="the roster CSV the report was graded with")
+    book.add_argument("--lms", required=True, choices=["canvas", "moodle"], help="which gradebook")
+    book.add_argument("--assignment", required=True, help="the gradebook column: for Canvas as its export names it, "
+                      "'Exercise 2 (123456)'; for Moodle the grade item's name")
+    book.add_argument("--out", required=True, help="the CSV to import")
+    book.set_defaults(run=_gradebook)
+    proj = verbs.add_parser("grade-project", help="run project submissions in the sandbox, render them executed, "
+                                                  "and write a rubric sheet with their numbers beside the starter's")
+    proj.add_argument("submissions", nargs="+", help="submitted project notebooks, or folders of them")
+    proj.add_argument("--project", help="the starter's name, e.g. p5_composing_primitives (default: from the file names)")
+    proj.add_argument("--rubric", required=True, help="the rubric sheet (CSV) to write")
+    proj.add_argument("--pages", metavar="DIR", help="write each executed submission as an HTML page there")
+    proj.add_argument("--points", default="6,3,1", help="points of pass, good, excellent (default: 6,3,1)")
+    proj.add_argument("--force", action="store_true", help="overwrite a rubric sheet that holds marks")
+    proj.add_argument("--timeout", type=_positive_int, default=300, help="seconds each cell may run (default: 300)")
+    proj.add_argument("--time-limit", type=_positive_float, default=900, help="seconds each submission may run (default: 900)")
+    proj.add_argument("--memory", type=_positive_float, default=4, help="GiB of memory per submission (default: 4)")
+    proj.add_argument("--jobs", type=_positive_int, help="submissions run in parallel")
+    proj.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (the code runs as you)")
+    proj.add_argument("--name-pattern", help="as for `nfteach grade`")
+    proj.add_argument("--roster", help="as for `nfteach grade`")
+    proj.add_argument("--timestamps", help="as for `nfteach grade`")
+    proj.add_argument("--timestamp-format", help=argparse.SUPPRESS)
+    proj.set_defaults(run=_grade_project, due=None, penalty=None, cap=100, grace="0")
     work = verbs.add_parser("workspace", help="copy the notebooks into a git-ignored working folder, or refresh it "
                                               "(a notebook you changed is kept; the new version goes beside it)")
     work.add_argument("--into", default="workspace", help="the working folder (default: workspace)")
@@ -254,6 +404,16 @@ def merge_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def rubric_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nfteach grade-project merge",
+                                     description="Add the marks of a filled-in rubric sheet to a grade report.")
+    parser.add_argument("rubric", help="the rubric sheet, its 'mark' column filled in")
+    parser.add_argument("--into", required=True, help="the grade report (by student; created if absent)")
+    parser.add_argument("--out", help="write the merged report here instead of over --into")
+    parser.set_defaults(run=_merge_rubric)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     missing = [name for name in ("nbformat", "nbclient") if importlib.util.find_spec(name) is None]
@@ -263,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if argv[:2] == ["grade", "merge"]:  # `nfteach grade merge a.csv b.csv --out all.csv`
         args = merge_parser().parse_args(argv[2:])
+        return args.run(args)
+    if argv[:2] == ["grade-project", "merge"]:  # `nfteach grade-project merge rubric.csv --into grades.csv`
+        args = rubric_parser().parse_args(argv[2:])
         return args.run(args)
     args = build_parser().parse_args(argv)
     return args.run(args)

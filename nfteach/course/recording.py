@@ -99,6 +99,21 @@ def _exception(info: dict) -> Exception:
     return type(name, (base,), {})(message)
 
 
+class _Tee:
+    """A stdout that writes through and keeps the first few thousand characters."""
+
+    def __init__(self, stream):
+        self.stream, self.text = stream, ""
+
+    def write(self, text: str) -> int:
+        if len(self.text) < _MAX_TEXT * 4:
+            self.text += str(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 class Recorder:
     """Stands in for the student's function inside the sandbox: calls it and notes what happened."""
 
@@ -110,9 +125,14 @@ class Recorder:
         self.calls[-1]["kit_call"] = name
 
     def __call__(self, *args, **kwargs):
+        import contextlib
+        import sys
+
         call: dict = {}
+        printed = _Tee(sys.stdout)
         try:
-            output = self.fn(*args, **kwargs)
+            with contextlib.redirect_stdout(printed):  # the student still sees it; the feedback page shows it too
+                output = self.fn(*args, **kwargs)
             call["output"] = _encode(output, self.arrays)
             modules = [a for a in [*args, *kwargs.values()] if isinstance(a, torch.nn.Module)]
             if call["output"]["kind"] == "tensor" and modules:  # the grader's copy has no graph: note its answer
@@ -125,6 +145,8 @@ class Recorder:
                               "bases": [cls.__name__ for cls in type(error).__mro__]}
             raise
         finally:
+            if printed.text:
+                call["printed"] = printed.text[:_MAX_TEXT * 4]
             arguments = [*args, *kwargs.values()]
             call["after"] = [_encode(a, self.arrays) if isinstance(a, (torch.Tensor, torch.nn.Module)) else None
                              for a in arguments]

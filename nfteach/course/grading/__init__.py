@@ -2,7 +2,9 @@
 
 The pipeline, one module a step: :mod:`.discover` (files → submissions, each matched to its solution's tasks),
 :mod:`.run` (a submission's check cells swapped for recording probes, run in :mod:`nfteach.course.sandbox`),
-:mod:`.score` (the grader's own checks replayed on what came back) and :mod:`.report` (the CSV, the table).
+:mod:`.score` (the grader's own checks replayed on what came back) and :mod:`.report` (the CSV, the table);
+around them the course's side: :mod:`.roster` (file names → students, the LMS gradebooks), :mod:`.deadlines`
+(late penalties), :mod:`.feedback` (a page per student) and :mod:`.projects` (the projects' rubric sheets).
 :func:`grade` joins them; rows are written as each submission finishes.
 """
 
@@ -17,7 +19,10 @@ from nfteach.course import sandbox
 from nfteach.course.grading.discover import (MAX_SUBMISSION_BYTES, NAME, GradingError, Submission, Task, discover,
                                              find_solution, inspect, is_check_cell, load_solutions, parse_check,
                                              parse_shard, shard, tasks_of)
-from nfteach.course.grading.report import CsvReport, clean, csv_cell, merge, table, task_columns, write_csv
+from nfteach.course.grading.report import (CsvReport, clean, csv_cell, merge, read_report, table, task_columns,
+                                           write_csv)
+from nfteach.course.grading.deadlines import Policy, parse_due, parse_duration
+from nfteach.course.grading.roster import Class, Identity, gradebook, latest_per_student, read_roster
 from nfteach.course.grading.run import Run, Settings, execute
 from nfteach.course.grading.score import Report, Result, score
 
@@ -38,12 +43,17 @@ def _cores() -> int:
 
 def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Settings | None = None, *,
           shard_of: tuple[int, int] | None = None, out: Path | None = None,
-          log: Callable[[str], None] | None = None) -> list[Report]:
+          log: Callable[[str], None] | None = None, people: Class | None = None, policy: Policy | None = None,
+          only: set[str] | None = None) -> list[Report]:
     """Grade every submission in ``paths`` (folders: their ``*.ipynb``), each in its own sandbox.
 
     Raises GradingError before grading anything if the solutions, ``out`` or the sandbox are not usable.
-    With ``out`` each row is written to that CSV as soon as its submission is graded.
+    With ``out`` each row is written to that CSV as soon as its submission is graded; a report there already
+    keeps its other rows, and ``log`` is told what each row graded again changed. ``people`` maps files to
+    students (the rows are then students: a student's latest file per exercise is graded), ``policy`` applies
+    the late rule, ``only`` grades just those students (or files).
     """
+    log = log or (lambda line: None)
     settings = settings or Settings()
     known = load_solutions(solutions)
     files = discover(paths)
@@ -63,17 +73,34 @@ def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Sett
     if settings.jobs > _cores() and log is not None:
         log(f"warning: --jobs {settings.jobs} is more than the {_cores()} cores here: the submissions will share them")
     submissions = [inspect(path, known, Path(solutions)) for path in files]
+    who = _identify(submissions, people, log) if people is not None else {}
+    if who:
+        submissions = [s for s in submissions if s.path in who]
+    if only:
+        submissions = [s for s in submissions if (who[s.path].student if who else None) in only
+                       or str(s.path) in only or s.path.name in only]
+        if not submissions:
+            raise GradingError(f"--only {', '.join(sorted(only))}: no submission is from that student (or file)")
     columns = list(dict.fromkeys(task.id for s in submissions for task in s.tasks))
-    writer = CsvReport(Path(out), columns, keep={str(p) for p in files}) if out is not None else None
+    key = "student" if people is not None else "submission"
+    graded_now = {who[s.path].student if who else str(s.path) for s in submissions}
+    writer = (CsvReport(Path(out), columns, keep=graded_now, key=key, deadline=policy is not None)
+              if out is not None else None)
     reports: dict[int, Report] = {}
+    changed = []
 
     def finish(position: int, report: Report) -> None:
+        identity = who.get(submissions[position].path)
+        _describe(report, identity, people, policy)
         reports[position] = report
+        change = writer.changes(report) if writer is not None else None
         if writer is not None:
             writer.write(report)
-        if log is not None:
-            log(f"graded {clean(report.submission)}: {report.total:g}/{report.out_of:g} in {report.seconds:.0f} s"
-                + (f" ({clean(report.note)})" if report.note else ""))
+        log(f"graded {clean(report.student or report.submission)}: {report.final:g}/{report.out_of:g} in "
+            f"{report.seconds:.0f} s" + (f" ({clean(report.note)})" if report.note else "")
+            + (f"; changed: {clean(change)}" if change else "; unchanged" if change == "" else ""))
+        if change:
+            changed.append(report.student or report.submission)
 
     pool = ThreadPoolExecutor(max_workers=settings.jobs)
     try:
@@ -105,7 +132,44 @@ def grade(paths: list[Path], solutions: Path = Path("solutions"), settings: Sett
         pool.shutdown(wait=True)
         if writer is not None:
             writer.close()
+    if writer is not None and writer.previous:
+        log(f"{len(changed)} of {len(reports)} rows graded again changed"
+            + (f" ({', '.join(map(clean, changed))})" if changed else "") + f"; {writer.kept} other rows kept as they were")
     return [reports[i] for i in sorted(reports)]
+
+
+def _identify(submissions: list[Submission], people: Class, log: Callable[[str], None]) -> dict[Path, Identity]:
+    """Who sent each submission (a student's latest file per exercise only), said in ``log``: unknown senders,
+    files set aside, and students of the roster who sent nothing."""
+    identities = {s.path: people.identify(s.path) for s in submissions}
+    exercise = {s.path: ",".join(t.id for t in s.tasks) for s in submissions}
+    keep, aside = latest_per_student(identities, exercise)
+    for line in aside:
+        log(f"duplicate: {clean(line)}")
+    for path, identity in identities.items():
+        if identity.problem:
+            log(f"unknown student: {clean(path)}: {clean(identity.problem)} (graded as {clean(identity.student)!r})")
+    if people.roster is not None:
+        sent = {i.student for i in identities.values()}
+        missing = [p for p in people.roster if p not in sent]
+        if missing:
+            log(f"no submission from {len(missing)} of the roster: {', '.join(map(clean, missing[:20]))}"
+                + (" …" if len(missing) > 20 else ""))
+    return {path: identities[path] for path in keep}
+
+
+def _describe(report: Report, identity: Identity | None, people: Class | None, policy: Policy | None) -> None:
+    """Name the student, and apply the late rule (its reason goes into ``report.late``)."""
+    submitted = identity.submitted if identity is not None else None
+    if identity is not None:
+        report.student = identity.student
+        report.submitted = submitted.isoformat() if submitted else ""
+        if identity.problem:
+            report.note = "; ".join(filter(None, [f"unknown student: {identity.problem}", report.note]))
+    if policy is not None and report.out_of:
+        person = (people.roster or {}).get(report.student) if people is not None else None
+        extension = person.columns.get("extension", "") if person is not None else ""
+        report.penalty, report.late = policy.penalty(submitted, extension, bool(identity and identity.late_flag))
 
 
 def _timed(fn, *args):

@@ -27,29 +27,57 @@ def csv_cell(text: str) -> str:
 
 
 HEAD, TAIL = ["submission"], ["total", "out_of", "note"]
+KEYS = ("submission", "student")
+"""The first column, which names a row: the file (the default) or, with a roster or name pattern, the student."""
+META = ("submission", "submitted", "late", "raw")
+"""Columns between the tasks and the total that are not tasks: the file (when rows are students), when it was
+handed in, what the deadline made of it, and the score before the late penalty (``total`` is after it)."""
+
+
+def layout(columns: list[str], key: str = "submission", deadline: bool = False) -> list[str]:
+    """The header of a report: the key, the task columns, the columns about the file, the total."""
+    meta = [m for m in META if (m == "submission" and key == "student") or (m != "submission" and (deadline or key == "student"))]
+    return [key, *columns, *meta, *TAIL]
+
+
+def row_of(report: Report) -> dict[str, str]:
+    """A report as the values of its row, by column (not yet made safe for spreadsheets)."""
+    values = {task: str(result) for task, result in report.results.items()}
+    values.update(submission=report.submission, student=report.student, submitted=report.submitted, late=report.late,
+                  raw=f"{report.total:g}", total=f"{report.final:g}", out_of=f"{report.out_of:g}", note=report.note)
+    return values
 
 
 class CsvReport:
     """The CSV report, opened (so a bad path fails) before grading and written a row at a time.
 
-    With ``keep`` an existing report at ``path`` loses no row: the rows of submissions not graded again
-    (every one but those in ``keep``) are written first, as they were.
+    With ``keep`` an existing report at ``path`` loses no row: the rows not graded again (every key but those in
+    ``keep``) are written first, as they were; :meth:`changes` says what a row graded again changed.
     """
 
-    def __init__(self, path: Path, columns: list[str], keep: set[str] | None = None):
+    def __init__(self, path: Path, columns: list[str], keep: set[str] | None = None, key: str = "submission",
+                 deadline: bool = False):
         self.check(path)
         self.path = path
-        previous_columns, previous = read_report(path) if keep is not None and path.is_file() else ([], {})
+        found = read_full(path) if keep is not None and path.is_file() else None
+        previous_header, previous = (found[2], found[1]) if found else ([], {})
+        if previous and previous_header[0] != key:
+            raise GradingError(f"--out {path} has a row per {previous_header[0]}, this run one per {key} (it was "
+                               f"{'not ' if key == 'student' else ''}given a roster or name pattern): give a new --out")
+        self.previous = previous
         kept = {name: row for name, row in previous.items() if name not in (keep or set())}
-        self.columns = list(dict.fromkeys([*previous_columns, *columns])) if kept else columns
+        self.kept = len(kept)
+        old_tasks = [c for c in previous_header[1:-3] if c not in META] if kept else []
+        self.columns = list(dict.fromkeys([*old_tasks, *columns]))
+        self.header = layout(self.columns, key, deadline or any(m in previous_header for m in META[1:]))
         try:
             self.handle = open(path, "w", newline="", encoding="utf-8")
         except OSError as error:
             raise GradingError(f"--out {path}: cannot write there ({error.strerror})") from None
         self.writer = csv.writer(self.handle)
-        self._row([csv_cell(c) for c in HEAD + self.columns + TAIL])
+        self._row([csv_cell(c) for c in self.header])
         for name in sorted(kept):  # as read: already made safe when they were first written
-            self._row([kept[name].get(c, "") for c in HEAD + self.columns + TAIL])
+            self._row([kept[name].get(c, "") for c in self.header])
 
     @staticmethod
     def check(path: Path, protected: list[Path] = ()) -> None:
@@ -80,9 +108,18 @@ class CsvReport:
             raise GradingError(f"--out {self.path}: cannot write the report ({error.strerror})") from None
 
     def write(self, report: Report) -> None:
-        cells = [str(report.results[c]) if c in report.results else "" for c in self.columns]
-        row = [report.submission, *cells, f"{report.total:g}", f"{report.out_of:g}", report.note]
-        self._row([csv_cell(value) for value in row])
+        values = row_of(report)
+        self._row([csv_cell(values.get(c, "")) for c in self.header])
+
+    def changes(self, report: Report) -> str | None:
+        """What grading ``report`` again changed in its row, in words (None: it is new; "" unchanged)."""
+        old = self.previous.get(csv_cell(row_of(report)[self.header[0]]))
+        if old is None:
+            return None
+        new = {c: csv_cell(v) for c, v in row_of(report).items()}
+        said = [f"{c}: {old.get(c, '') or '(none)'} → {new.get(c, '') or '(none)'}" for c in [*self.columns, "late", "total"]
+                if c in self.header and old.get(c, "") != new.get(c, "")]
+        return "; ".join(said)
 
     def close(self) -> None:
         try:
@@ -92,14 +129,21 @@ class CsvReport:
 
 
 def read_report(path: Path) -> tuple[list[str], dict[str, dict[str, str]]] | None:
-    """A report's task columns and rows by submission, or None if the file is not a report of `nfteach grade`."""
+    """A report's task columns and rows by their key (the first column), or None if the file is not a report of
+    `nfteach grade`."""
+    found = read_full(path)
+    return None if found is None else found[:2]
+
+
+def read_full(path: Path) -> tuple[list[str], dict[str, dict[str, str]], list[str]] | None:
+    """As :func:`read_report`, with the header too."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)
             header = next(reader, [])
-            if header[:1] != HEAD or header[-3:] != TAIL:
+            if header[:1] not in ([k] for k in KEYS) or header[-3:] != TAIL:
                 return None
-            return header[1:-3], {row[0]: dict(zip(header, row)) for row in reader if row}
+            return [c for c in header[1:-3] if c not in META], {row[0]: dict(zip(header, row)) for row in reader if row}, header
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
 
@@ -115,27 +159,32 @@ def write_csv(reports: list[Report], path: Path) -> None:
 def merge(paths: list[Path], out: Path) -> int:
     """Join the CSVs of several shards into one (columns united, rows sorted); return the number of rows.
 
-    A submission graded in two shards, or a file that is not a grade report, is a GradingError.
+    A row graded in two shards, reports keyed differently, or a file that is not a grade report is a GradingError.
     """
     columns: list[str] = []
     rows: dict[str, dict[str, str]] = {}
+    headers = []
     for path in map(Path, paths):
         if not path.is_file():
             raise GradingError(f"merge: no report at {path}")
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, [])
-            if header[:1] != HEAD or header[-3:] != TAIL:
-                raise GradingError(f"merge: {path} is not a report of `nfteach grade` (its header is {header[:4]}…)")
-            columns += [c for c in header[1:-3] if c not in columns]
-            for values in reader:
-                row = dict(zip(header, values))
-                if row.get("submission") in rows:
-                    raise GradingError(f"merge: {row['submission']} is graded in two reports (the second in {path})")
-                rows[row.get("submission", "")] = row
-    writer = CsvReport(Path(out), columns)
+        found = read_full(path)
+        if found is None:
+            with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+                header = next(csv.reader(handle), [])
+            raise GradingError(f"merge: {path} is not a report of `nfteach grade` (its header is {header[:4]}…)")
+        tasks, these, header = found
+        if headers and header[0] != headers[0][0]:
+            raise GradingError(f"merge: {path} has a row per {header[0]}, {paths[0]} one per {headers[0][0]}")
+        headers.append(header)
+        columns += [c for c in tasks if c not in columns]
+        for name, row in these.items():
+            if name in rows:
+                raise GradingError(f"merge: {name} is graded in two reports (the second in {path})")
+            rows[name] = row
+    key = headers[0][0] if headers else "submission"
+    writer = CsvReport(Path(out), columns, key=key, deadline=any(m in h for h in headers for m in META[1:]))
     for name in sorted(rows):
-        writer.writer.writerow([csv_cell(rows[name].get(c, "")) for c in HEAD + columns + TAIL])
+        writer.writer.writerow([csv_cell(rows[name].get(c, "")) for c in writer.header])
     writer.close()
     return len(rows)
 
@@ -149,11 +198,15 @@ def table(reports: list[Report], width: int = 40) -> str:
     """A plain-text table of the reports for the terminal, long messages cut to ``width`` characters."""
     columns = task_columns(reports)
     short = lambda text: clean(text) if len(clean(text)) <= width else clean(text)[: width - 1] + "…"
-    rows = [["submission", *columns, "total"]]
+    students = any(r.student for r in reports)
+    rows = [["student" if students else "submission", *columns, "total"]]
     for report in reports:
         cells = [short(str(report.results[c])) if c in report.results else "" for c in columns]
-        rows.append([clean(Path(report.submission).name), *cells, f"{report.total:g}/{report.out_of:g}"])
+        late = f" (raw {report.total:g})" if report.penalty else ""
+        rows.append([clean(report.student if students else Path(report.submission).name), *cells,
+                     f"{report.final:g}/{report.out_of:g}{late}"])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(value.ljust(w) for value, w in zip(row, widths)).rstrip() for row in rows]
-    notes = [f"{clean(Path(r.submission).name)}: {clean(r.note)}" for r in reports if r.note]
+    notes = [f"{clean(r.student or Path(r.submission).name)}: {clean('; '.join(filter(None, (r.late if r.penalty else '', r.note))))}"
+             for r in reports if r.note or r.penalty]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:], *notes])

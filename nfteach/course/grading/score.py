@@ -18,6 +18,8 @@ class Result:
 
     status: str
     message: str = ""
+    printed: str = ""
+    """What the student's function printed while the check ran (the sandbox's text: untrusted, shown escaped)."""
 
     def __str__(self) -> str:
         if self.status == "passed":
@@ -36,10 +38,22 @@ class Report:
     results: dict[str, Result] = field(default_factory=dict)
     note: str = ""
     seconds: float = 0.0
+    student: str = ""
+    submitted: str = ""
+    """When it was handed in (ISO 8601), if known; ``late`` says what the deadline made of it."""
+    late: str = ""
+    penalty: float = 0.0
+    """The fraction of the raw score the late rule takes off (0 to 1)."""
 
     @property
     def total(self) -> float:
+        """The raw score: the points of every task passed."""
         return sum(task.points for task in self.tasks if self.results.get(task.id, Result("")).status == "passed")
+
+    @property
+    def final(self) -> float:
+        """The score after the late penalty."""
+        return round(self.total * (1 - self.penalty), 4)
 
     @property
     def out_of(self) -> float:
@@ -63,6 +77,13 @@ def recovery_note(events: list[dict]) -> str:
             if isinstance(e.get("recovered"), int) and e.get("action") in RECOVERIES]
     return ("the kernel lost a message and the runner recovered (" + "; ".join(done[:5]) +
             "); the time it took was not the submission's fault") if done else ""
+
+
+def printed_by(index: dict, limit: int = 2000) -> str:
+    """What the student's function printed in the recorded calls (text from the sandbox, at most ``limit``)."""
+    calls = index.get("calls") if isinstance(index, dict) else None
+    text = "".join(str(c.get("printed", ""))[:limit] for c in calls if isinstance(c, dict)) if isinstance(calls, list) else ""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def stop_reason(stop: dict) -> str:
@@ -96,7 +117,7 @@ def score(submission: Submission, run: Run, settings: Settings) -> Report:
             try:
                 verdict = recording.replay(getattr(check, task.check), *recorded, may_not_call=task.may_not_call,
                                            draw=run.draw)
-                report.results[task.id] = Result(verdict.status, verdict.detail)
+                report.results[task.id] = Result(verdict.status, verdict.detail, printed_by(recorded[0]))
             except Exception as error:  # a malformed recording: the student's loss only
                 report.results[task.id] = Result("error", f"unreadable recording ({type(error).__name__})")
         elif index in errors:
