@@ -13,8 +13,6 @@ from __future__ import annotations
 import csv
 import html
 import json
-import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import nbformat
 from nfteach.course import sandbox
 from nfteach.course.grading.discover import GradingError, _read, name_matches
 from nfteach.course.grading.report import KEYS, META, TAIL, clean, csv_cell, layout, read_full
-from nfteach.course.grading.run import Settings
+from nfteach.course.grading.run import Settings, in_sandbox
 
 HIGHER_IS_BETTER = {"IoU", "matter", "diversity"}
 """The metrics of the starters where more is better; every other one (distances, errors, distortion,
@@ -118,17 +116,9 @@ def run_one(path: Path, settings: Settings, hidden: list[Path], pages: Path | No
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    workdir = Path(tempfile.mkdtemp(prefix="nfteach-project-"))
-    try:
-        nbformat.write(notebook, workdir / "submission.ipynb")
-        (workdir / "job.json").write_text(json.dumps({"notebook": "submission.ipynb", "timeout": settings.timeout}))
-        runner = str(Path(__file__).parents[1] / "project_runner.py")
-        outcome = sandbox.run([sys.executable, runner, str(workdir)], workdir, hidden=hidden, limits=settings.limits,
-                              sandbox=settings.use_sandbox)
-        executed, _ = _read(workdir / "executed.ipynb")
-        rows = _rows(workdir / "results.json")
-    finally:
-        sandbox.remove(workdir)
+    outcome, _, (executed, rows) = in_sandbox(
+        notebook, "project_runner.py", settings, hidden,
+        lambda workdir: (_read(workdir / "executed.ipynb")[0], _rows(workdir / "results.json")))
     if executed is None:
         return {}, 0, False, "", f"the notebook did not run (exit code {outcome.returncode})"
     errors = sum(1 for c in executed.cells if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", [])))

@@ -15,12 +15,15 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import nbformat
 
 from nfteach.course import recording, sandbox
 from nfteach.course.grading.discover import GradingError, Submission, Task, is_check_cell
 
+
+T = TypeVar("T")
 
 MIN_MEMORY = 2**30
 """The least memory a graded run may be given: below it the kernel cannot start, and the student would be blamed."""
@@ -88,27 +91,39 @@ def execute(submission: Submission, settings: Settings, hidden: list[Path]) -> R
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    workdir = Path(tempfile.mkdtemp(prefix="nfteach-grade-"))
-    read_end, write_end = os.pipe()  # the runner's events: a channel the kernel cannot write (see runner.py)
-    events: list[dict] = []
-    reader = threading.Thread(target=_read_events, args=(read_end, events), daemon=True)
-    reader.start()
-    try:
-        nbformat.write(notebook, workdir / "submission.ipynb")
-        (workdir / "job.json").write_text(json.dumps({"notebook": "submission.ipynb", "timeout": settings.timeout}))
-        runner = str(Path(__file__).parents[1] / "runner.py")  # run as a script: it needs no torch
-        outcome = sandbox.run([sys.executable, runner, str(workdir), str(write_end)], workdir, hidden=hidden,
-                              limits=settings.limits, sandbox=settings.use_sandbox, pass_fds=(write_end,))
-        os.close(write_end)
-        write_end = -1
-        reader.join()  # every writer is gone with the run: the pipe is at its end
+    def collect(workdir: Path) -> dict[int, tuple[dict, dict] | str]:
         recordings: dict[int, tuple[dict, dict] | str] = {}
         for index in cells:
             try:
                 recordings[index] = recording.load(workdir / f"probe-{index}.npz")
             except recording.RecordingError as error:
                 recordings[index] = str(error)
-        return Run(cells, recordings, events, outcome, draw)
+        return recordings
+
+    outcome, events, recordings = in_sandbox(notebook, "runner.py", settings, hidden, collect)
+    return Run(cells, recordings, events, outcome, draw)
+
+
+def in_sandbox(notebook: nbformat.NotebookNode, runner: str, settings: Settings, hidden: list[Path],
+               collect: Callable[[Path], T]) -> tuple[sandbox.Outcome, list[dict], T]:
+    """Run ``notebook`` with the script ``runner`` (beside this package: it needs no torch) in a fresh working
+    folder in the sandbox; return the outcome, the runner's events (from a pipe the kernel cannot write) and what
+    ``collect`` read from the folder before it was removed."""
+    workdir = Path(tempfile.mkdtemp(prefix="nfteach-grade-"))
+    read_end, write_end = os.pipe()
+    events: list[dict] = []
+    reader = threading.Thread(target=_read_events, args=(read_end, events), daemon=True)
+    reader.start()
+    try:
+        nbformat.write(notebook, workdir / "submission.ipynb")
+        (workdir / "job.json").write_text(json.dumps({"notebook": "submission.ipynb", "timeout": settings.timeout}))
+        script = str(Path(__file__).parents[1] / runner)
+        outcome = sandbox.run([sys.executable, script, str(workdir), str(write_end)], workdir, hidden=hidden,
+                              limits=settings.limits, sandbox=settings.use_sandbox, pass_fds=(write_end,))
+        os.close(write_end)
+        write_end = -1
+        reader.join()  # every writer is gone with the run: the pipe is at its end
+        return outcome, events, collect(workdir)
     finally:
         if write_end >= 0:
             os.close(write_end)
