@@ -18,7 +18,7 @@ from grading_support import check_cell as _check_cell
 from nfteach.course import cli, grading, sandbox
 from nfteach.course.exercises import BEGIN, CHECK_TAG, END, make_exercise, render
 
-TIMEOUT = 10  # seconds per cell: the looping cases wait this long; generous for a loaded CI machine
+TIMEOUT = 20  # seconds per cell: the looping cases wait this long; at 10 s a cell that imports the kit timed out at load 15
 MARK = "987654321"  # in the command line of every process a submission starts: none may outlive grading
 
 
