@@ -42,3 +42,22 @@ def test_sphere_traced_view_and_evaluation():
     assert rays.shape == (128, 6) and colours.shape == (128, 3)
     score, depth_error = nerf.evaluate(RadianceField(2, 16, 1), [view], Rays(1.0, 4.0, 8))
     assert score > 0 and depth_error > 0
+
+
+def test_hash_grid_sliders_and_twins_share_their_fits(monkeypatch):
+    img = torch.linspace(0, 1, 16 * 16).reshape(16, 16, 1)
+    fitted = []
+    real_run = hash_grid.hash_grid_run
+    monkeypatch.setattr(hash_grid, "hash_grid_run", lambda *args, **kwargs: fitted.append(args[1:3]) or real_run(*args, **kwargs))
+    known = {}
+    box = hash_grid.table_size_explorer(img, log2_table_size=6, known=known, steps=2)
+    labels = [w.description for w in box.children[0].children]
+    assert labels == ["log₂ T"] and box.children[0].children[0].options[-1] == hash_grid.dense_table_size(16) == 9
+    _, psnrs = hash_grid.table_size_grid(img, sizes=(6, 8), known=known, steps=2)
+    hash_grid.levels_explorer(img, choices=(1, 16), levels=16, log2_table_size=8, known=known, steps=2)
+    assert fitted == [(6, 16), (8, 16)] and set(psnrs) == {6, 8}   # T = 2^8 with 16 levels was fitted once
+
+
+def test_width_slider_is_labelled_by_what_it_sets():
+    box = activations.width_explorer(torch.rand(8, 8, 1), widths=(0.05, 0.1), steps=1)
+    assert [w.description for w in box.children[0].children] == ["width a"]

@@ -97,14 +97,14 @@ def width_explorer(img: torch.Tensor, activation: str = "gaussian", widths: Sequ
 
     ``known`` maps widths already fitted (with the same image and settings) to their :class:`ZooFit`: those redraw
     at once, and every new fit is added to it, so a shared ``known`` lets the static twin reuse the slider's fits."""
-    slider = widgets.SelectionSlider(options=list(widths), value=a, description="a", continuous_update=False)
+    slider = widgets.SelectionSlider(options=list(widths), value=a, description="width a", continuous_update=False)
     known = {} if known is None else known
 
     def draw(a: float) -> Figure:
         run = _fit_for(known, img, activation, a, **kwargs)
         return image_grid([img, run.image], ["target", f"{activation}, a = {a:g}: {run.psnr:.1f} dB"], size=3.2)
 
-    return slider_explorer(draw, [slider])
+    return slider_explorer(draw, {"a": slider})
 
 
 def width_grid(img: torch.Tensor, activation: str = "gaussian", widths: Sequence[float] = (0.01, 0.05, 0.5),

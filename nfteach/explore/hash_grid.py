@@ -4,6 +4,7 @@ static twins, the level table, and a Fourier-feature recipe for the race against
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -11,7 +12,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
-from nfteach._checks import check_image
+from nfteach._checks import check_image, check_positive_int
 from nfteach import seeding
 from nfteach.data import grid
 from nfteach.encodings import FourierFeatures, HashGrid
@@ -53,8 +54,12 @@ def level_table(encoding: HashGrid) -> dict[str, dict[str, float]]:
     return rows
 
 
+HashGridRun = tuple[torch.Tensor, float, int]
+"""What :func:`hash_grid_run` returns: the reconstruction, its PSNR (dB) and the trainable parameters."""
+
+
 def hash_grid_run(img: torch.Tensor, log2_table_size: int = 14, levels: int = 16, *, steps: int = 60,
-                  device=None) -> tuple[torch.Tensor, float, int]:
+                  device=None) -> HashGridRun:
     """Fit :data:`~nfteach.train.HASH_GRID_DEFAULT` with T = 2^``log2_table_size`` and ``levels`` levels (finest = the
     image side) to a gray image ``[H, W, 1]`` in [0, 1] (targets in [−1, 1]) for ``steps`` full-batch steps.
     Returns the reconstruction ``[H, W, 1]``, its PSNR (dB) and the number of trainable parameters."""
@@ -72,46 +77,68 @@ def hash_grid_run(img: torch.Tensor, log2_table_size: int = 14, levels: int = 16
     return ((prediction + 1) / 2).clamp(0, 1).reshape(img.shape), psnr(prediction, target, 2.0), parameters
 
 
-def _runs_figure(img: torch.Tensor, settings: dict, **kwargs) -> tuple[Figure, dict]:
-    """Fit each ``key: (title, log2_table_size, levels)`` of ``settings``; the target and the fits in one row."""
+def dense_table_size(side: int, in_features: int = 2) -> int:
+    """The smallest log2 T at which every level of a grid whose finest resolution is ``side`` is dense: (side + 1)^d
+    vertices fit in T rows, so any larger table builds the same encoding."""
+    return math.ceil(math.log2((check_positive_int("dense_table_size: side", side) + 1) ** in_features))
+
+
+def _runs_figure(img: torch.Tensor, settings: dict, known: dict[tuple[int, int], HashGridRun] | None,
+                 **kwargs) -> tuple[Figure, dict]:
+    """Fit each ``key: (title, log2_table_size, levels)`` of ``settings`` (or take it from ``known``, keyed by
+    ``(log2_table_size, levels)``, where every new fit is kept); the target and the fits in one row."""
+    known = {} if known is None else known
     images, titles, psnrs = [img], ["target"], {}
     for key, (title, log2_table_size, levels) in settings.items():
-        reconstruction, psnrs[key], parameters = hash_grid_run(img, log2_table_size, levels, **kwargs)
+        if (log2_table_size, levels) not in known:
+            known[log2_table_size, levels] = hash_grid_run(img, log2_table_size, levels, **kwargs)
+        reconstruction, psnrs[key], parameters = known[log2_table_size, levels]
         images.append(reconstruction)
         titles.append(f"{title}\n{psnrs[key]:.1f} dB, {parameters / 1000:.0f}k params")
     return image_grid(images, titles, size=2.4), psnrs
 
 
-def table_size_explorer(img: torch.Tensor, sizes: Sequence[int] = tuple(range(6, 19)), log2_table_size: int = 10,
-                        **kwargs) -> widgets.VBox:
-    """A slider on log2 T refits :func:`hash_grid_run` (16 levels) on ``img``. Static twin: :func:`table_size_grid`."""
-    slider = widgets.SelectionSlider(options=list(sizes), value=log2_table_size, description="log2_table_size",
-                                     continuous_update=False, style={"description_width": "initial"})
+def table_size_explorer(img: torch.Tensor, sizes: Sequence[int] | None = None, log2_table_size: int = 10,
+                        known: dict[tuple[int, int], HashGridRun] | None = None, **kwargs) -> widgets.VBox:
+    """A slider on log2 T refits :func:`hash_grid_run` (16 levels) on ``img``. Static twin: :func:`table_size_grid`.
+
+    ``sizes`` defaults to 2^6 up to :func:`dense_table_size` (beyond it every level is dense and the fit the same).
+    ``known`` maps ``(log2 T, levels)`` to fits already made with the same image and settings: those redraw at once,
+    and every new fit is added, so a ``known`` shared with the twins and the level slider saves their refits."""
+    sizes = range(6, dense_table_size(img.shape[0]) + 1) if sizes is None else sizes
+    slider = widgets.SelectionSlider(options=list(sizes), value=log2_table_size, description="log₂ T",
+                                     continuous_update=False)
+    known = {} if known is None else known
 
     def draw(log2_table_size: int) -> Figure:
-        return _runs_figure(img, {0: (f"T = 2^{log2_table_size}", log2_table_size, 16)}, **kwargs)[0]
+        return _runs_figure(img, {0: (f"T = 2^{log2_table_size}", log2_table_size, 16)}, known, **kwargs)[0]
 
-    return slider_explorer(draw, [slider])
+    return slider_explorer(draw, {"log2_table_size": slider})
 
 
-def table_size_grid(img: torch.Tensor, sizes: Sequence[int] = (6, 10, 14), **kwargs) -> tuple[Figure, dict[int, float]]:
-    """The static twin of :func:`table_size_explorer`: one fit per table size; returns the figure and PSNR per log2 T."""
-    return _runs_figure(img, {size: (f"T = 2^{size}", size, 16) for size in sizes}, **kwargs)
+def table_size_grid(img: torch.Tensor, sizes: Sequence[int] = (6, 10, 14),
+                    known: dict[tuple[int, int], HashGridRun] | None = None, **kwargs) -> tuple[Figure, dict[int, float]]:
+    """The static twin of :func:`table_size_explorer`: one fit per table size (reusing ``known`` ones); returns the
+    figure and PSNR per log2 T."""
+    return _runs_figure(img, {size: (f"T = 2^{size}", size, 16) for size in sizes}, known, **kwargs)
 
 
 def levels_explorer(img: torch.Tensor, choices: Sequence[int] = (1, 2, 4, 8, 16), levels: int = 4,
-                    log2_table_size: int = 14, **kwargs) -> widgets.VBox:
-    """A slider on the number of levels L (from N_min = 16 to the image side) refits :func:`hash_grid_run`.
-    Static twin: :func:`levels_grid`."""
-    slider = widgets.SelectionSlider(options=list(choices), value=levels, description="levels", continuous_update=False)
+                    log2_table_size: int = 14, known: dict[tuple[int, int], HashGridRun] | None = None,
+                    **kwargs) -> widgets.VBox:
+    """A slider on the number of levels L (from N_min = 16 to the image side) refits :func:`hash_grid_run`, reusing
+    ``known`` fits as :func:`table_size_explorer` does. Static twin: :func:`levels_grid`."""
+    slider = widgets.SelectionSlider(options=list(choices), value=levels, description="levels L", continuous_update=False)
+    known = {} if known is None else known
 
     def draw(levels: int) -> Figure:
-        return _runs_figure(img, {0: (f"L = {levels}", log2_table_size, levels)}, **kwargs)[0]
+        return _runs_figure(img, {0: (f"L = {levels}", log2_table_size, levels)}, known, **kwargs)[0]
 
-    return slider_explorer(draw, [slider])
+    return slider_explorer(draw, {"levels": slider})
 
 
 def levels_grid(img: torch.Tensor, choices: Sequence[int] = (1, 4, 16), log2_table_size: int = 14,
-                **kwargs) -> tuple[Figure, dict[int, float]]:
-    """The static twin of :func:`levels_explorer`: one fit per level count; returns the figure and PSNR per L."""
-    return _runs_figure(img, {levels: (f"L = {levels}", log2_table_size, levels) for levels in choices}, **kwargs)
+                known: dict[tuple[int, int], HashGridRun] | None = None, **kwargs) -> tuple[Figure, dict[int, float]]:
+    """The static twin of :func:`levels_explorer`: one fit per level count (reusing ``known`` ones); returns the
+    figure and PSNR per L."""
+    return _runs_figure(img, {levels: (f"L = {levels}", log2_table_size, levels) for levels in choices}, known, **kwargs)
