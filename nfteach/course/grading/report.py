@@ -33,7 +33,8 @@ class CsvReport:
     """The CSV report, opened (so a bad path fails) before grading and written a row at a time.
 
     With ``keep`` an existing report at ``path`` loses no row: the rows of submissions not graded again
-    (every one but those in ``keep``) are written first, as they were.
+    (every one but those in ``keep``) are written first, as they were. Rows are written as runs finish (an
+    interrupted run keeps what it graded); :meth:`close` puts them in submission order, sorted by path.
     """
 
     def __init__(self, path: Path, columns: list[str], keep: set[str] | None = None):
@@ -47,6 +48,7 @@ class CsvReport:
         except OSError as error:
             raise GradingError(f"--out {path}: cannot write there ({error.strerror})") from None
         self.writer = csv.writer(self.handle)
+        self.rows: list[list[str]] = []  # as written, for the sorted copy at close
         self._row([csv_cell(c) for c in HEAD + self.columns + TAIL])
         for name in sorted(kept):  # as read: already made safe when they were first written
             self._row([kept[name].get(c, "") for c in HEAD + self.columns + TAIL])
@@ -78,6 +80,7 @@ class CsvReport:
             self.handle.flush()
         except OSError as error:
             raise GradingError(f"--out {self.path}: cannot write the report ({error.strerror})") from None
+        self.rows.append(values)
 
     def write(self, report: Report) -> None:
         cells = [str(report.results[c]) if c in report.results else "" for c in self.columns]
@@ -85,10 +88,21 @@ class CsvReport:
         self._row([csv_cell(value) for value in row])
 
     def close(self) -> None:
+        """Close the report and rewrite it with its rows sorted by submission (a copy moved over it at once)."""
         try:
             self.handle.close()
         except OSError:  # already reported by the write that failed
-            pass
+            return
+        header, *rows = self.rows
+        if rows == sorted(rows, key=lambda row: row[0]):
+            return
+        sorted_copy = self.path.with_name(self.path.name + ".sorting")
+        try:
+            with open(sorted_copy, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows([header, *sorted(rows, key=lambda row: row[0])])
+            os.replace(sorted_copy, self.path)
+        except OSError:  # the report as written stays: every row is in it, in the order the runs finished
+            sorted_copy.unlink(missing_ok=True)
 
 
 def read_report(path: Path) -> tuple[list[str], dict[str, dict[str, str]]] | None:
