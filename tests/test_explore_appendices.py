@@ -58,6 +58,13 @@ def test_hash_grid_sliders_and_twins_share_their_fits(monkeypatch):
     assert fitted == [(6, 16), (8, 16)] and set(psnrs) == {6, 8}   # T = 2^8 with 16 levels was fitted once
 
 
-def test_width_slider_is_labelled_by_what_it_sets():
-    box = activations.width_explorer(torch.rand(8, 8, 1), widths=(0.05, 0.1), steps=1)
+def test_width_slider_is_labelled_by_what_it_sets_and_redraws_the_twins_fits_without_refitting(monkeypatch):
+    img, known, fitted = torch.rand(8, 8, 1), {}, []
+    real_run = activations.zoo_run
+    monkeypatch.setattr(activations, "zoo_run", lambda *args, **kwargs: fitted.append(args[2]) or real_run(*args, **kwargs))
+    box = activations.width_explorer(img, widths=(0.05, 0.1, 0.2), known=known, steps=1)
     assert [w.description for w in box.children[0].children] == ["width a"]
+    fig, _ = activations.width_grid(img, widths=(0.05, 0.1, 0.2), known=known, ncols=2, steps=1)
+    assert len(fig.axes) == 4 and fitted == [0.05, 0.1, 0.2]   # two rows of two; the slider's first fit reused
+    box.children[0].children[0].value = 0.2
+    assert fitted == [0.05, 0.1, 0.2] and box.children[1].value.startswith("drawn in")
