@@ -50,12 +50,13 @@ def test_hash_grid_sliders_and_twins_share_their_fits(monkeypatch):
     real_run = hash_grid.hash_grid_run
     monkeypatch.setattr(hash_grid, "hash_grid_run", lambda *args, **kwargs: fitted.append(args[1:3]) or real_run(*args, **kwargs))
     known = {}
-    box = hash_grid.table_size_explorer(img, log2_table_size=6, known=known, steps=2)
-    labels = [w.description for w in box.children[0].children]
-    assert labels == ["log₂ T"] and box.children[0].children[0].options[-1] == hash_grid.dense_table_size(16) == 9
-    _, psnrs = hash_grid.table_size_grid(img, sizes=(6, 8), known=known, steps=2)
+    box = hash_grid.table_size_explorer(img, sizes=(6, 8), log2_table_size=6, known=known, steps=2)
+    assert [w.description for w in box.children[0].children] == ["log₂ T"]
+    fig, psnrs = hash_grid.table_size_grid(img, sizes=(6, 8), known=known, steps=2, ncols=2)
+    assert len(fig.axes) == 4 and set(psnrs) == {6, 8}   # the target and two fits, two a row
     hash_grid.levels_explorer(img, choices=(1, 16), levels=16, log2_table_size=8, known=known, steps=2)
-    assert fitted == [(6, 16), (8, 16)] and set(psnrs) == {6, 8}   # T = 2^8 with 16 levels was fitted once
+    box.children[0].children[0].value = 8   # the twin fitted it: redrawn without a fit
+    assert fitted == [(6, 16), (8, 16)]   # T = 2^8 with 16 levels was fitted once for all three
 
 
 def test_width_slider_is_labelled_by_what_it_sets_and_redraws_the_twins_fits_without_refitting(monkeypatch):

@@ -4,7 +4,6 @@ static twins, the level table, and a Fourier-feature recipe for the race against
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -12,7 +11,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
-from nfteach._checks import check_image, check_positive_int
+from nfteach._checks import check_image
 from nfteach import seeding
 from nfteach.data import grid
 from nfteach.encodings import FourierFeatures, HashGrid
@@ -77,16 +76,10 @@ def hash_grid_run(img: torch.Tensor, log2_table_size: int = 14, levels: int = 16
     return ((prediction + 1) / 2).clamp(0, 1).reshape(img.shape), psnr(prediction, target, 2.0), parameters
 
 
-def dense_table_size(side: int, in_features: int = 2) -> int:
-    """The smallest log2 T at which every level of a grid whose finest resolution is ``side`` is dense: (side + 1)^d
-    vertices fit in T rows, so any larger table builds the same encoding."""
-    return math.ceil(math.log2((check_positive_int("dense_table_size: side", side) + 1) ** in_features))
-
-
 def _runs_figure(img: torch.Tensor, settings: dict, known: dict[tuple[int, int], HashGridRun] | None,
-                 **kwargs) -> tuple[Figure, dict]:
+                 ncols: int | None = None, **kwargs) -> tuple[Figure, dict]:
     """Fit each ``key: (title, log2_table_size, levels)`` of ``settings`` (or take it from ``known``, keyed by
-    ``(log2_table_size, levels)``, where every new fit is kept); the target and the fits in one row."""
+    ``(log2_table_size, levels)``, where every new fit is kept); the target, then the fits, ``ncols`` a row."""
     known = {} if known is None else known
     images, titles, psnrs = [img], ["target"], {}
     for key, (title, log2_table_size, levels) in settings.items():
@@ -95,17 +88,21 @@ def _runs_figure(img: torch.Tensor, settings: dict, known: dict[tuple[int, int],
         reconstruction, psnrs[key], parameters = known[log2_table_size, levels]
         images.append(reconstruction)
         titles.append(f"{title}\n{psnrs[key]:.1f} dB, {parameters / 1000:.0f}k params")
-    return image_grid(images, titles, size=2.4), psnrs
+    return image_grid(images, titles, ncols, size=2.4), psnrs
 
 
-def table_size_explorer(img: torch.Tensor, sizes: Sequence[int] | None = None, log2_table_size: int = 10,
+TABLE_SIZES = (6, 8, 10, 12, 14)
+"""log2 T on the table-size slider: each table 4× the last, up to the appendix's 2^14."""
+LEVEL_COUNTS = (1, 2, 4, 8, 16)
+"""L on the level slider."""
+
+
+def table_size_explorer(img: torch.Tensor, sizes: Sequence[int] = TABLE_SIZES, log2_table_size: int = 10,
                         known: dict[tuple[int, int], HashGridRun] | None = None, **kwargs) -> widgets.VBox:
     """A slider on log2 T refits :func:`hash_grid_run` (16 levels) on ``img``. Static twin: :func:`table_size_grid`.
 
-    ``sizes`` defaults to 2^6 up to :func:`dense_table_size` (beyond it every level is dense and the fit the same).
     ``known`` maps ``(log2 T, levels)`` to fits already made with the same image and settings: those redraw at once,
     and every new fit is added, so a ``known`` shared with the twins and the level slider saves their refits."""
-    sizes = range(6, dense_table_size(img.shape[0]) + 1) if sizes is None else sizes
     slider = widgets.SelectionSlider(options=list(sizes), value=log2_table_size, description="log₂ T",
                                      continuous_update=False)
     known = {} if known is None else known
@@ -116,14 +113,16 @@ def table_size_explorer(img: torch.Tensor, sizes: Sequence[int] | None = None, l
     return slider_explorer(draw, {"log2_table_size": slider})
 
 
-def table_size_grid(img: torch.Tensor, sizes: Sequence[int] = (6, 10, 14),
-                    known: dict[tuple[int, int], HashGridRun] | None = None, **kwargs) -> tuple[Figure, dict[int, float]]:
-    """The static twin of :func:`table_size_explorer`: one fit per table size (reusing ``known`` ones); returns the
-    figure and PSNR per log2 T."""
-    return _runs_figure(img, {size: (f"T = 2^{size}", size, 16) for size in sizes}, known, **kwargs)
+def table_size_grid(img: torch.Tensor, sizes: Sequence[int] = TABLE_SIZES,
+                    known: dict[tuple[int, int], HashGridRun] | None = None, ncols: int | None = 3,
+                    **kwargs) -> tuple[Figure, dict[int, float]]:
+    """The static twin of :func:`table_size_explorer`: one fit per table size (reusing ``known`` ones, and adding the
+    new ones, which the slider then redraws at once), the target first, ``ncols`` a row; returns the figure and the
+    PSNR per log2 T."""
+    return _runs_figure(img, {size: (f"T = 2^{size}", size, 16) for size in sizes}, known, ncols, **kwargs)
 
 
-def levels_explorer(img: torch.Tensor, choices: Sequence[int] = (1, 2, 4, 8, 16), levels: int = 4,
+def levels_explorer(img: torch.Tensor, choices: Sequence[int] = LEVEL_COUNTS, levels: int = 4,
                     log2_table_size: int = 14, known: dict[tuple[int, int], HashGridRun] | None = None,
                     **kwargs) -> widgets.VBox:
     """A slider on the number of levels L (from N_min = 16 to the image side) refits :func:`hash_grid_run`, reusing
@@ -137,8 +136,10 @@ def levels_explorer(img: torch.Tensor, choices: Sequence[int] = (1, 2, 4, 8, 16)
     return slider_explorer(draw, {"levels": slider})
 
 
-def levels_grid(img: torch.Tensor, choices: Sequence[int] = (1, 4, 16), log2_table_size: int = 14,
-                known: dict[tuple[int, int], HashGridRun] | None = None, **kwargs) -> tuple[Figure, dict[int, float]]:
-    """The static twin of :func:`levels_explorer`: one fit per level count (reusing ``known`` ones); returns the
-    figure and PSNR per L."""
-    return _runs_figure(img, {levels: (f"L = {levels}", log2_table_size, levels) for levels in choices}, known, **kwargs)
+def levels_grid(img: torch.Tensor, choices: Sequence[int] = LEVEL_COUNTS, log2_table_size: int = 14,
+                known: dict[tuple[int, int], HashGridRun] | None = None, ncols: int | None = 3,
+                **kwargs) -> tuple[Figure, dict[int, float]]:
+    """The static twin of :func:`levels_explorer`: one fit per level count (reusing and adding to ``known`` as
+    :func:`table_size_grid` does), ``ncols`` a row; returns the figure and the PSNR per L."""
+    return _runs_figure(img, {levels: (f"L = {levels}", log2_table_size, levels) for levels in choices}, known,
+                        ncols, **kwargs)
