@@ -5,7 +5,12 @@
 
 Paths may be notebooks or folders (their ``*.ipynb``). Nothing is written back: outputs stay out of git.
 Progress bars are hidden (NFTEACH_PROGRESS=0); ``--save DIR`` keeps executed copies to look at. ``--threads N`` caps the kernel's CPU threads
-(OMP_NUM_THREADS / MKL_NUM_THREADS), which helps a lot when other jobs share the CPU.
+(OMP_NUM_THREADS / MKL_NUM_THREADS), which helps a lot when other jobs share the CPU. ``--load 4`` times them under
+load: it keeps 3 busy-loop processes running beside the notebook's kernel (the fourth), so that a quiet machine's
+load average sits near 4, as on a student's laptop with other programs open; each row gives the load average it saw.
+
+    .venv/bin/python bench/run_notebooks.py notebooks notebooks/projects                # idle
+    .venv/bin/python bench/run_notebooks.py notebooks notebooks/projects --load 4       # under load ≈ 4
 A kernel that loses a request or a reply (ipykernel#1554) is recovered and the status says so.
 Exits 1 if a notebook raises or runs out of time, 2 if a path does not exist.
 """
@@ -15,8 +20,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -62,6 +69,18 @@ def run(path: Path, timeout: int, kernel: str, save_to: Path | None = None,
     return seconds, outcome
 
 
+@contextmanager
+def busy_loops(count: int):
+    """``count`` processes that spin on a core each while the block runs (stopped afterwards, whatever happens)."""
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "notebooks")],
@@ -70,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
     parser.add_argument("--threads", type=int, default=None, help="cap the kernel's CPU threads")
     parser.add_argument("--save", type=Path, default=None, help="folder for executed copies (keep it out of git)")
+    parser.add_argument("--load", type=int, default=None, metavar="N",
+                        help="run N - 1 busy loops beside the kernel, for a load average near N (e.g. 4)")
     args = parser.parse_args(argv)
+    if args.load is not None and args.load < 1:
+        print(f"run_notebooks: --load must be at least 1 (the kernel alone), got {args.load}", file=sys.stderr)
+        return 2
     if args.threads is not None:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
     try:
@@ -82,17 +106,18 @@ def main(argv: list[str] | None = None) -> int:
         print("run_notebooks: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
         return 2
     width = max(len(str(p)) for p in paths)
-    print(f"{'notebook'.ljust(width)}  {'seconds':>8}  status")
+    print(f"{'notebook'.ljust(width)}  {'seconds':>8}  {'load':>5}  status")
     total, failed = 0.0, 0
-    for path in paths:
-        recoveries: list[dict] = []
-        seconds, error = run(path, args.timeout, args.kernel, args.save, recoveries)
-        total += seconds
-        failed += bool(error)
-        recovered = f" (recovered: {', '.join(r['action'] for r in recoveries)})" if recoveries else ""
-        status = ("FAILED: " + error if error else "ok") + recovered
-        print(f"{str(path).ljust(width)}  {seconds:8.1f}  {status}", flush=True)
-    print(f"{'total'.ljust(width)}  {total:8.1f}  {failed} of {len(paths)} failed")
+    with busy_loops(args.load - 1 if args.load else 0):
+        for path in paths:
+            recoveries: list[dict] = []
+            seconds, error = run(path, args.timeout, args.kernel, args.save, recoveries)
+            total += seconds
+            failed += bool(error)
+            recovered = f" (recovered: {', '.join(r['action'] for r in recoveries)})" if recoveries else ""
+            status = ("FAILED: " + error if error else "ok") + recovered
+            print(f"{str(path).ljust(width)}  {seconds:8.1f}  {os.getloadavg()[0]:5.1f}  {status}", flush=True)
+    print(f"{'total'.ljust(width)}  {total:8.1f}  {'':5}  {failed} of {len(paths)} failed")
     return 1 if failed else 0
 
 

@@ -163,7 +163,10 @@ class HashGrid(nn.Module):
     Storage per level, as in the paper and the official code: a level with (N_l + 1)^d ≤ T vertices is **dense**
     (one row per vertex, row = Σ_i x_i (N_l + 1)^i, no collisions); a finer level is a table of T rows addressed by
     :func:`spatial_hash`, where vertices collide and the gradients sort it out. Entries start U(±1e-4).
-    Dense levels are looked up with ``grid_sample`` (fast on a CPU); hashed levels gather their 2^d corners.
+    Dense levels are looked up with ``grid_sample`` (fast on a CPU). A hashed level with fewer vertices than its
+    points have corners (2^d per point; a whole image, say) reads each vertex's row through the hash once and is
+    interpolated the same way, a quarter of the reads in 2D; otherwise each point gathers its 2^d corners. Both
+    ways compute the same features (``tests/test_hash_grid.py``).
     The official code scales by the unrounded N_min · b^l − 1; this class rounds N_l as the paper's equation does.
     Input ``[N, in_features]`` in [−1, 1] (the kit's convention; points outside are clamped onto the border)
     → output ``[N, levels * features_per_level]``, level 0 (coarsest) first.
@@ -217,18 +220,30 @@ class HashGrid(nn.Module):
             return (vertices.long() * strides).sum(dim=1)  # [N]
         return spatial_hash(vertices, self.log2_table_size)  # [N]
 
+    def vertices(self, level: int) -> torch.Tensor:
+        """All (N_l + 1)^d integer vertices of ``level`` ``[V, d]``, in a dense level's row order (x_0 fastest)."""
+        side = self.resolutions[level] + 1
+        row = torch.arange(side**self.in_features, device=self.corners.device)
+        return row[:, None] // side ** torch.arange(self.in_features, device=row.device) % side  # [V, d]
+
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
         check_coords(coords, self.in_features, type(self).__name__, device=self.tables[0].device)
         unit = ((coords.clamp(-1.0, 1.0) + 1) / 2).to(self.tables[0].dtype)  # [N, d] in [0, 1]
         features = []
         for level, (n, table) in enumerate(zip(self.resolutions, self.tables)):
             position = unit * (n - 1) + 0.5  # [N, d] in vertex units, in [0.5, N_l − 0.5]
-            lookup = self._dense_lookup if self.dense[level] else self._hashed_lookup
-            features.append(lookup(level, table, position))  # [N, F]
+            if self.dense[level]:
+                features.append(self._dense_lookup(level, table, position))  # [N, F]
+            elif (n + 1) ** self.in_features <= len(coords) * len(self.corners):  # fewer vertices than corners
+                vertex_features = table[self.vertex_index(level, self.vertices(level))]  # [(N_l + 1)^d, F]
+                features.append(self._dense_lookup(level, vertex_features, position))
+            else:
+                features.append(self._hashed_lookup(level, table, position))
         return torch.cat(features, dim=1)  # [N, L·F]
 
     def _dense_lookup(self, level: int, table: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
-        """d-linear interpolation on a dense level: its rows (x_0 fastest) are a grid ``[F, (x_2,) x_1, x_0]``."""
+        """d-linear interpolation of a level's vertex features ``table [(N_l + 1)^d, F]`` (one row per vertex, in
+        dense order, x_0 fastest), read as a grid ``[F, (x_2,) x_1, x_0]`` by :func:`grid_lookup`."""
         side = self.resolutions[level] + 1
         return grid_lookup(table.T.reshape(self.features_per_level, *[side] * self.in_features), position)  # [N, F]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -22,9 +22,13 @@ from matplotlib.figure import Figure
 from nfteach._checks import check_positive_int
 
 
-def slider_explorer(draw: Callable[..., Figure], sliders: Sequence[widgets.ValueWidget]) -> widgets.VBox:
-    """Sliders above a status line and an ``Output`` holding ``draw(**{slider.description: slider.value})``.
+def slider_explorer(draw: Callable[..., Figure],
+                    sliders: Sequence[widgets.ValueWidget] | Mapping[str, widgets.ValueWidget]) -> widgets.VBox:
+    """Sliders above a status line and an ``Output`` holding ``draw(**{name: slider.value})``.
 
+    ``sliders`` maps each argument name of ``draw`` to its widget, whose description is the label a student reads
+    (``{"log2_table_size": SelectionSlider(description="log₂ T", …)}``); a list of widgets passes each one under
+    its description, for labels that are argument names already (``σ``, ``depth``).
     The first figure is drawn at once; every released slider redraws it. While ``draw`` runs the sliders are
     disabled and the status line reads "busy: redrawing…"; afterwards it gives the seconds taken (or the error).
     Returns the container to display.
@@ -33,10 +37,15 @@ def slider_explorer(draw: Callable[..., Figure], sliders: Sequence[widgets.Value
         raise ValueError(f"slider_explorer: draw must be a function of the sliders' values, got {type(draw).__name__}")
     if not sliders:
         raise ValueError("slider_explorer: sliders must hold at least one widget, got none")
-    for slider in sliders:
-        if not isinstance(slider, widgets.ValueWidget) or not slider.description:
-            raise ValueError(f"slider_explorer: each slider must be an ipywidgets value widget with a description (the "
-                             f"argument of draw it sets), got {slider!r:.60}")
+    pairs = list(sliders.items()) if isinstance(sliders, Mapping) else [(getattr(s, "description", ""), s) for s in sliders]
+    for name, slider in pairs:
+        if not isinstance(slider, widgets.ValueWidget) or not slider.description or not name:
+            raise ValueError(f"slider_explorer: each slider must be an ipywidgets value widget with a description (its "
+                             f"label) and an argument name of draw, got {name!r}: {slider!r:.60}")
+    named = dict(pairs)
+    if len(named) < len(pairs):
+        raise ValueError(f"slider_explorer: each slider must set its own argument of draw, got {[n for n, _ in pairs]}")
+    sliders = list(named.values())
     out = widgets.Output()
     status = widgets.HTML()
 
@@ -47,7 +56,7 @@ def slider_explorer(draw: Callable[..., Figure], sliders: Sequence[widgets.Value
         start = time.perf_counter()
         try:
             with out:
-                fig = draw(**{slider.description: slider.value for slider in sliders})
+                fig = draw(**{name: slider.value for name, slider in named.items()})
                 out.clear_output(wait=True)
                 display(fig)  # the inline backend renders it as a PNG inside `out`
                 plt.close(fig)

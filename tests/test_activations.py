@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from nfteach.models import (ACTIVATIONS, MLP, ExpSin, Gaussian, Laplacian, MultiQuadratic, Quadratic,
+from nfteach.models import (ACTIVATIONS, EXP_FLOOR, MLP, ExpSin, Gaussian, Laplacian, MultiQuadratic, Quadratic,
                             SuperGaussian)
 
 
@@ -48,3 +48,14 @@ def test_width_grid_reuses_known_fits(monkeypatch):
     known = {0.05: room.ZooFit(None, torch.zeros(4, 4, 1), torch.zeros(4, 4, 1), 99.0)}
     _, psnrs = room.width_grid(torch.zeros(4, 4, 1), widths=(0.01, 0.05), known=known)
     assert calls == [0.01] and psnrs == {0.01: 0.01, 0.05: 99.0} and set(known) == {0.01, 0.05}
+
+
+def test_exp_bumps_are_unchanged_by_the_clamp_on_exps_argument():
+    # The clamp at EXP_FLOOR only touches values float32 holds as (almost) zero: below its smallest normal number.
+    x = torch.linspace(-3, 3, 6001)
+    for bump, exact in ((Gaussian(0.01), lambda x: torch.exp(-0.5 * (x / 0.01) ** 2)),
+                        (SuperGaussian(0.05), lambda x: torch.exp(-((0.5 * (x / 0.05) ** 2) ** 2))),
+                        (Laplacian(0.01), lambda x: torch.exp(-x.abs() / 0.01))):
+        values, reference = bump(x), exact(x)
+        assert (values - reference).abs().max() <= math.exp(EXP_FLOOR) < torch.finfo(torch.float32).tiny * 1.5
+        assert torch.equal(values[reference > math.exp(EXP_FLOOR)], reference[reference > math.exp(EXP_FLOOR)])

@@ -75,3 +75,30 @@ def test_hybrid_grids_sdf_scores_a_fit():
     table = hybrid_grids.sdf_table(runs)
     assert set(table["hash grid"]) >= {"IoU", "SDF error", "Chamfer-L1", "ms / step", "parameters", "finest N"}
     assert all(0 <= row["IoU"] <= 1 for row in table.values()) and len(meshes) == 4
+
+
+def test_hash_grid_sliders_and_twins_share_their_fits(monkeypatch):
+    img = torch.linspace(0, 1, 16 * 16).reshape(16, 16, 1)
+    fitted = []
+    real_run = hash_grid.hash_grid_run
+    monkeypatch.setattr(hash_grid, "hash_grid_run", lambda *args, **kwargs: fitted.append(args[1:3]) or real_run(*args, **kwargs))
+    known = {}
+    box = hash_grid.table_size_explorer(img, sizes=(6, 8), log2_table_size=6, known=known, steps=2)
+    assert [w.description for w in box.children[0].children] == ["log₂ T"]
+    fig, psnrs = hash_grid.table_size_grid(img, sizes=(6, 8), known=known, steps=2, ncols=2)
+    assert len(fig.axes) == 4 and set(psnrs) == {6, 8}   # the target and two fits, two a row
+    hash_grid.levels_explorer(img, choices=(1, 16), levels=16, log2_table_size=8, known=known, steps=2)
+    box.children[0].children[0].value = 8   # the twin fitted it: redrawn without a fit
+    assert fitted == [(6, 16), (8, 16)]   # T = 2^8 with 16 levels was fitted once for all three
+
+
+def test_width_slider_is_labelled_by_what_it_sets_and_redraws_the_twins_fits_without_refitting(monkeypatch):
+    img, known, fitted = torch.rand(8, 8, 1), {}, []
+    real_run = activations.zoo_run
+    monkeypatch.setattr(activations, "zoo_run", lambda *args, **kwargs: fitted.append(args[2]) or real_run(*args, **kwargs))
+    box = activations.width_explorer(img, widths=(0.05, 0.1, 0.2), known=known, steps=1)
+    assert [w.description for w in box.children[0].children] == ["width a"]
+    fig, _ = activations.width_grid(img, widths=(0.05, 0.1, 0.2), known=known, ncols=2, steps=1)
+    assert len(fig.axes) == 4 and fitted == [0.05, 0.1, 0.2]   # two rows of two; the slider's first fit reused
+    box.children[0].children[0].value = 0.2
+    assert fitted == [0.05, 0.1, 0.2] and box.children[1].value.startswith("drawn in")

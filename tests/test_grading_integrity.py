@@ -190,6 +190,26 @@ def test_regrading_into_the_same_report_keeps_the_other_rows(tmp_path):
     assert sorted(rows) == ["a.ipynb", "b.ipynb", "c.ipynb"] and rows["b.ipynb"]["total"] == "1"
 
 
+def test_report_rows_end_in_submission_order_not_the_order_runs_finished(tmp_path):
+    import csv
+
+    task = grading.Task("99-psnr", 1.0, "", "psnr", "psnr")
+    report = lambda name: grading.Report(name, [task], {"99-psnr": grading.Result("passed")})
+    writer = grading.CsvReport(tmp_path / "grades.csv", ["99-psnr"], keep=set())
+    for name in ("s/carol.ipynb", "s/alice.ipynb", "s/bob.ipynb"):   # as the runs finished
+        writer.write(report(name))
+    written = (tmp_path / "grades.csv").read_text()
+    assert written.index("carol") < written.index("alice")   # each row is on disk as soon as it is graded
+    writer.close()
+    writer = grading.CsvReport(tmp_path / "grades.csv", ["99-psnr"], keep={"s/aaron.ipynb"})   # regrade one more
+    writer.write(report("s/aaron.ipynb"))
+    writer.close()
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as handle:
+        names = [row[0] for row in csv.reader(handle)]
+    assert names == ["submission", "s/aaron.ipynb", "s/alice.ipynb", "s/bob.ipynb", "s/carol.ipynb"]
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]   # no copy left behind
+
+
 def test_too_little_memory_an_empty_folder_and_a_file_named_twice(tmp_path):
     solutions = _course(tmp_path)
     with pytest.raises(grading.GradingError, match="--memory must be at least 1 GiB"):
@@ -217,6 +237,18 @@ def test_grading_into_a_device_is_refused_in_one_line(tmp_path, capsys):
                      "--no-sandbox"])
     error = capsys.readouterr().err
     assert code == 2 and "--out /dev/full is not a regular file" in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize("root", [True, False])
+def test_grading_as_root_is_warned_in_one_line(tmp_path, monkeypatch, capsys, root):
+    from nfteach.course import cli
+
+    solutions = _course(tmp_path)
+    monkeypatch.setattr(grading.sandbox, "drops_privileges", lambda: root)
+    monkeypatch.setattr(grading, "grade", lambda *args, **kwargs: [])   # the warning comes before any grading
+    assert cli.main(["grade", str(tmp_path / "alice_99_demo.ipynb"), "--solutions", str(solutions)]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "as root" in line]
+    assert len(warnings) == int(root) and all("process limit" in line for line in warnings)
 
 
 def test_ctrl_c_stops_grading_at_once_with_one_line_and_the_rows_done(tmp_path, monkeypatch):

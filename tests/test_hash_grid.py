@@ -108,6 +108,36 @@ def test_dense_grid_sample_path_equals_the_corner_gather_path():
         assert torch.allclose(fast, slow, atol=1e-5)
 
 
+@pytest.mark.parametrize("in_features", [1, 2, 3])
+def test_hashed_level_read_per_vertex_equals_the_corner_gather(in_features):
+    # Many points (a whole image): a hashed level reads each vertex's row once and interpolates with grid_sample;
+    # the features and the tables' gradients must equal those of gathering every point's 2^d corners.
+    torch.manual_seed(2)
+    grid = HashGrid(in_features, levels=3, log2_table_size=3, base_resolution=8, max_resolution=12)
+    assert not any(grid.dense)
+    for table in grid.tables:
+        torch.nn.init.normal_(table)
+    unit, weights = torch.rand(3000, in_features), torch.randn(3000, grid.features_per_level)
+    for level, n in enumerate(grid.resolutions):
+        assert (n + 1) ** in_features <= 3000 * 2**in_features  # the forward takes the per-vertex way here
+        position = unit * (n - 1) + 0.5
+        table = grid.tables[level]
+        per_vertex = grid._dense_lookup(level, table[grid.vertex_index(level, grid.vertices(level))], position)
+        (per_vertex_grad,) = torch.autograd.grad((per_vertex * weights).sum(), table)
+        corners = grid._hashed_lookup(level, table, position)
+        (corners_grad,) = torch.autograd.grad((corners * weights).sum(), table)
+        assert torch.allclose(per_vertex, corners, atol=1e-5) and torch.allclose(per_vertex_grad, corners_grad, atol=1e-4)
+    features = grid(unit * 2 - 1)
+    few = torch.cat([grid(point[None] * 2 - 1) for point in unit[:5]])  # one point at a time: the corner gather
+    assert torch.allclose(features[:5], few, atol=1e-5)
+
+
+def test_vertices_are_in_dense_row_order():
+    grid = HashGrid(3, levels=1, log2_table_size=12, base_resolution=5, max_resolution=5)
+    vertices = grid.vertices(0)
+    assert vertices.shape == (6**3, 3) and torch.equal(grid.vertex_index(0, vertices), torch.arange(6**3))
+
+
 def test_output_shape_gradients_and_errors():
     grid = HashGrid(2, levels=6, features_per_level=4, log2_table_size=10, base_resolution=4, max_resolution=64)
     out = grid(torch.rand(7, 2) * 2 - 1)

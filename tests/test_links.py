@@ -32,6 +32,33 @@ def local_links(path: Path) -> set[Path]:
     return targets
 
 
+def anchored_links(path: Path) -> list[tuple[Path, str]]:
+    """(notebook, anchor) for each link of ``path``'s markdown cells to a heading of a notebook (``x.ipynb#A-b``, or
+    ``#A-b`` for its own)."""
+    notebook = nbformat.read(path, as_version=4)
+    found = []
+    for cell in notebook.cells:
+        for target in LINK.findall(cell.source) if cell.cell_type == "markdown" else []:
+            file, _, anchor = target.partition("#")
+            if anchor and not re.match(r"[a-z]+:", target) and (not file or file.endswith(".ipynb")):
+                found.append(((path.parent / file).resolve() if file else path.resolve(), anchor))
+    return found
+
+
+def heading_anchors(path: Path) -> set[str]:
+    """The anchors JupyterLab and nbconvert give the markdown headings of ``path``: the text, spaces as hyphens."""
+    notebook = nbformat.read(path, as_version=4)
+    return {re.sub(r"\s+", "-", line.lstrip("#").strip()) for cell in notebook.cells if cell.cell_type == "markdown"
+            for line in cell.source.splitlines() if re.match(r"#{1,6} ", line)}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_to_a_heading_finds_it(path):
+    missing = [f"{target.name}#{anchor}" for target, anchor in anchored_links(path)
+               if target.exists() and anchor not in heading_anchors(target)]
+    assert not missing, f"{path.relative_to(ROOT)} links to headings that do not exist: {missing}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_local_link_resolves(path):
     missing = [str(t.relative_to(ROOT)) if t.is_relative_to(ROOT) else str(t) for t in local_links(path) if not t.exists()]
@@ -61,3 +88,12 @@ def test_neighbours_link_both_ways(before, after):
 def test_projects_and_chapter_7_link_each_other(project):
     chapter_7 = (ROOT / "notebooks" / "07_projects.ipynb").resolve()
     assert project.resolve() in local_links(chapter_7) and chapter_7 in local_links(project)
+
+
+@pytest.mark.parametrize("project", sorted((ROOT / "notebooks" / "projects").glob("p*.ipynb")), ids=lambda p: p.stem)
+def test_every_project_links_the_students_rubric(project):
+    chapter_7 = (ROOT / "notebooks" / "07_projects.ipynb").resolve()
+    assert (chapter_7, "How-projects-are-judged") in anchored_links(project)
+    assert "How-projects-are-judged" in heading_anchors(chapter_7)
+    text = "".join(cell.source for cell in nbformat.read(project, as_version=4).cells)
+    assert "docs/instructors.md" not in text   # the instructor's guide is not where students look

@@ -115,6 +115,23 @@ def test_slider_explorer_draws_at_once_and_on_every_change():
         slider_explorer(draw, [])
 
 
+def test_slider_explorer_labels_apart_from_argument_names():
+    calls = []
+
+    def draw(log2_table_size):
+        calls.append(log2_table_size)
+        return plt.figure()
+
+    slider = widgets.IntSlider(10, 6, 15, description="log₂ T", continuous_update=False)
+    slider_explorer(draw, {"log2_table_size": slider})
+    slider.value = 12
+    assert calls == [10, 12] and slider.description == "log₂ T"
+    with pytest.raises(ValueError, match="each slider must set its own argument"):
+        slider_explorer(draw, [widgets.IntSlider(description="a"), widgets.IntSlider(description="a")])
+    with pytest.raises(ValueError, match="an argument name of draw, got ''"):
+        slider_explorer(draw, {"": slider})
+
+
 def test_spectral_bias_explorer_contract():
     box = spectral_bias_explorer(steps=5)
     sliders = {w.description: w for w in box.children[0].children}

@@ -91,30 +91,37 @@ def _fit_for(known: dict[float, ZooFit], img: torch.Tensor, activation: str, a: 
     return known[a]
 
 
-def width_explorer(img: torch.Tensor, activation: str = "gaussian", widths: Sequence[float] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5),
+WIDTHS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+"""The Gaussian widths a the width slider offers."""
+
+
+def width_explorer(img: torch.Tensor, activation: str = "gaussian", widths: Sequence[float] = WIDTHS,
                    a: float = 0.05, known: dict[float, ZooFit] | None = None, **kwargs) -> widgets.VBox:
     """A slider on the activation's parameter ``a`` refits :func:`zoo_run`. Static twin: :func:`width_grid`.
 
     ``known`` maps widths already fitted (with the same image and settings) to their :class:`ZooFit`: those redraw
     at once, and every new fit is added to it, so a shared ``known`` lets the static twin reuse the slider's fits."""
-    slider = widgets.SelectionSlider(options=list(widths), value=a, description="a", continuous_update=False)
+    slider = widgets.SelectionSlider(options=list(widths), value=a, description="width a", continuous_update=False)
     known = {} if known is None else known
 
     def draw(a: float) -> Figure:
         run = _fit_for(known, img, activation, a, **kwargs)
         return image_grid([img, run.image], ["target", f"{activation}, a = {a:g}: {run.psnr:.1f} dB"], size=3.2)
 
-    return slider_explorer(draw, [slider])
+    return slider_explorer(draw, {"a": slider})
 
 
 def width_grid(img: torch.Tensor, activation: str = "gaussian", widths: Sequence[float] = (0.01, 0.05, 0.5),
-               known: dict[float, ZooFit] | None = None, **kwargs) -> tuple[Figure, dict[float, float]]:
-    """The static twin of :func:`width_explorer`: one fit per ``a`` (reusing ``known`` ones, as the explorer does);
-    returns the figure and the PSNR per ``a``."""
+               known: dict[float, ZooFit] | None = None, ncols: int | None = None,
+               **kwargs) -> tuple[Figure, dict[float, float]]:
+    """The static twin of :func:`width_explorer`: one fit per ``a`` (reusing ``known`` ones, as the explorer does, and
+    adding the new ones, which the explorer then redraws at once), ``ncols`` per row; returns the figure and the
+    PSNR per ``a``."""
     known = {} if known is None else known
     runs = {a: _fit_for(known, img, activation, a, **kwargs) for a in widths}
     titles = [f"a = {a:g}\n{run.psnr:.1f} dB" for a, run in runs.items()]
-    return image_grid([run.image for run in runs.values()], titles, size=2.6), {a: run.psnr for a, run in runs.items()}
+    figure = image_grid([run.image for run in runs.values()], titles, ncols, size=2.6)
+    return figure, {a: run.psnr for a, run in runs.items()}
 
 
 CPPN_MIXES = {"tanh · sin · gaussian": ("tanh", "sin", "gaussian"), "tanh": ("tanh",), "sin": ("sin",),

@@ -53,8 +53,12 @@ def level_table(encoding: HashGrid) -> dict[str, dict[str, float]]:
     return rows
 
 
+HashGridRun = tuple[torch.Tensor, float, int]
+"""What :func:`hash_grid_run` returns: the reconstruction, its PSNR (dB) and the trainable parameters."""
+
+
 def hash_grid_run(img: torch.Tensor, log2_table_size: int = 14, levels: int = 16, *, steps: int = 60,
-                  device=None) -> tuple[torch.Tensor, float, int]:
+                  device=None) -> HashGridRun:
     """Fit :data:`~nfteach.train.HASH_GRID_DEFAULT` with T = 2^``log2_table_size`` and ``levels`` levels (finest = the
     image side) to a gray image ``[H, W, 1]`` in [0, 1] (targets in [−1, 1]) for ``steps`` full-batch steps.
     Returns the reconstruction ``[H, W, 1]``, its PSNR (dB) and the number of trainable parameters."""
@@ -72,46 +76,70 @@ def hash_grid_run(img: torch.Tensor, log2_table_size: int = 14, levels: int = 16
     return ((prediction + 1) / 2).clamp(0, 1).reshape(img.shape), psnr(prediction, target, 2.0), parameters
 
 
-def _runs_figure(img: torch.Tensor, settings: dict, **kwargs) -> tuple[Figure, dict]:
-    """Fit each ``key: (title, log2_table_size, levels)`` of ``settings``; the target and the fits in one row."""
+def _runs_figure(img: torch.Tensor, settings: dict, known: dict[tuple[int, int], HashGridRun] | None,
+                 ncols: int | None = None, **kwargs) -> tuple[Figure, dict]:
+    """Fit each ``key: (title, log2_table_size, levels)`` of ``settings`` (or take it from ``known``, keyed by
+    ``(log2_table_size, levels)``, where every new fit is kept); the target, then the fits, ``ncols`` a row."""
+    known = {} if known is None else known
     images, titles, psnrs = [img], ["target"], {}
     for key, (title, log2_table_size, levels) in settings.items():
-        reconstruction, psnrs[key], parameters = hash_grid_run(img, log2_table_size, levels, **kwargs)
+        if (log2_table_size, levels) not in known:
+            known[log2_table_size, levels] = hash_grid_run(img, log2_table_size, levels, **kwargs)
+        reconstruction, psnrs[key], parameters = known[log2_table_size, levels]
         images.append(reconstruction)
         titles.append(f"{title}\n{psnrs[key]:.1f} dB, {parameters / 1000:.0f}k params")
-    return image_grid(images, titles, size=2.4), psnrs
+    return image_grid(images, titles, ncols, size=2.4), psnrs
 
 
-def table_size_explorer(img: torch.Tensor, sizes: Sequence[int] = tuple(range(6, 19)), log2_table_size: int = 10,
-                        **kwargs) -> widgets.VBox:
-    """A slider on log2 T refits :func:`hash_grid_run` (16 levels) on ``img``. Static twin: :func:`table_size_grid`."""
-    slider = widgets.SelectionSlider(options=list(sizes), value=log2_table_size, description="log2_table_size",
-                                     continuous_update=False, style={"description_width": "initial"})
+TABLE_SIZES = (6, 8, 10, 12, 14)
+"""log2 T on the table-size slider: each table 4× the last, up to the appendix's 2^14."""
+LEVEL_COUNTS = (1, 2, 4, 8, 16)
+"""L on the level slider."""
+
+
+def table_size_explorer(img: torch.Tensor, sizes: Sequence[int] = TABLE_SIZES, log2_table_size: int = 10,
+                        known: dict[tuple[int, int], HashGridRun] | None = None, **kwargs) -> widgets.VBox:
+    """A slider on log2 T refits :func:`hash_grid_run` (16 levels) on ``img``. Static twin: :func:`table_size_grid`.
+
+    ``known`` maps ``(log2 T, levels)`` to fits already made with the same image and settings: those redraw at once,
+    and every new fit is added, so a ``known`` shared with the twins and the level slider saves their refits."""
+    slider = widgets.SelectionSlider(options=list(sizes), value=log2_table_size, description="log₂ T",
+                                     continuous_update=False)
+    known = {} if known is None else known
 
     def draw(log2_table_size: int) -> Figure:
-        return _runs_figure(img, {0: (f"T = 2^{log2_table_size}", log2_table_size, 16)}, **kwargs)[0]
+        return _runs_figure(img, {0: (f"T = 2^{log2_table_size}", log2_table_size, 16)}, known, **kwargs)[0]
 
-    return slider_explorer(draw, [slider])
-
-
-def table_size_grid(img: torch.Tensor, sizes: Sequence[int] = (6, 10, 14), **kwargs) -> tuple[Figure, dict[int, float]]:
-    """The static twin of :func:`table_size_explorer`: one fit per table size; returns the figure and PSNR per log2 T."""
-    return _runs_figure(img, {size: (f"T = 2^{size}", size, 16) for size in sizes}, **kwargs)
+    return slider_explorer(draw, {"log2_table_size": slider})
 
 
-def levels_explorer(img: torch.Tensor, choices: Sequence[int] = (1, 2, 4, 8, 16), levels: int = 4,
-                    log2_table_size: int = 14, **kwargs) -> widgets.VBox:
-    """A slider on the number of levels L (from N_min = 16 to the image side) refits :func:`hash_grid_run`.
-    Static twin: :func:`levels_grid`."""
-    slider = widgets.SelectionSlider(options=list(choices), value=levels, description="levels", continuous_update=False)
+def table_size_grid(img: torch.Tensor, sizes: Sequence[int] = TABLE_SIZES,
+                    known: dict[tuple[int, int], HashGridRun] | None = None, ncols: int | None = 3,
+                    **kwargs) -> tuple[Figure, dict[int, float]]:
+    """The static twin of :func:`table_size_explorer`: one fit per table size (reusing ``known`` ones, and adding the
+    new ones, which the slider then redraws at once), the target first, ``ncols`` a row; returns the figure and the
+    PSNR per log2 T."""
+    return _runs_figure(img, {size: (f"T = 2^{size}", size, 16) for size in sizes}, known, ncols, **kwargs)
+
+
+def levels_explorer(img: torch.Tensor, choices: Sequence[int] = LEVEL_COUNTS, levels: int = 4,
+                    log2_table_size: int = 14, known: dict[tuple[int, int], HashGridRun] | None = None,
+                    **kwargs) -> widgets.VBox:
+    """A slider on the number of levels L (from N_min = 16 to the image side) refits :func:`hash_grid_run`, reusing
+    ``known`` fits as :func:`table_size_explorer` does. Static twin: :func:`levels_grid`."""
+    slider = widgets.SelectionSlider(options=list(choices), value=levels, description="levels L", continuous_update=False)
+    known = {} if known is None else known
 
     def draw(levels: int) -> Figure:
-        return _runs_figure(img, {0: (f"L = {levels}", log2_table_size, levels)}, **kwargs)[0]
+        return _runs_figure(img, {0: (f"L = {levels}", log2_table_size, levels)}, known, **kwargs)[0]
 
-    return slider_explorer(draw, [slider])
+    return slider_explorer(draw, {"levels": slider})
 
 
-def levels_grid(img: torch.Tensor, choices: Sequence[int] = (1, 4, 16), log2_table_size: int = 14,
+def levels_grid(img: torch.Tensor, choices: Sequence[int] = LEVEL_COUNTS, log2_table_size: int = 14,
+                known: dict[tuple[int, int], HashGridRun] | None = None, ncols: int | None = 3,
                 **kwargs) -> tuple[Figure, dict[int, float]]:
-    """The static twin of :func:`levels_explorer`: one fit per level count; returns the figure and PSNR per L."""
-    return _runs_figure(img, {levels: (f"L = {levels}", log2_table_size, levels) for levels in choices}, **kwargs)
+    """The static twin of :func:`levels_explorer`: one fit per level count (reusing and adding to ``known`` as
+    :func:`table_size_grid` does), ``ncols`` a row; returns the figure and the PSNR per L."""
+    return _runs_figure(img, {levels: (f"L = {levels}", log2_table_size, levels) for levels in choices}, known,
+                        ncols, **kwargs)

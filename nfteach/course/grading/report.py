@@ -52,7 +52,9 @@ class CsvReport:
     """The CSV report, opened (so a bad path fails) before grading and written a row at a time.
 
     With ``keep`` an existing report at ``path`` loses no row: the rows not graded again (every key but those in
-    ``keep``) are written first, as they were; :meth:`changes` says what a row graded again changed.
+    ``keep``) are written first, as they were; :meth:`changes` says what a row graded again changed. Rows are
+    written as runs finish (an interrupted run keeps what it graded); :meth:`close` puts them in order, sorted by
+    their key.
     """
 
     def __init__(self, path: Path, columns: list[str], keep: set[str] | None = None, key: str = "submission",
@@ -75,6 +77,7 @@ class CsvReport:
         except OSError as error:
             raise GradingError(f"--out {path}: cannot write there ({error.strerror})") from None
         self.writer = csv.writer(self.handle)
+        self.rows: list[list[str]] = []  # as written, for the sorted copy at close
         self._row([csv_cell(c) for c in self.header])
         for name in sorted(kept):  # as read: already made safe when they were first written
             self._row([kept[name].get(c, "") for c in self.header])
@@ -106,6 +109,7 @@ class CsvReport:
             self.handle.flush()
         except OSError as error:
             raise GradingError(f"--out {self.path}: cannot write the report ({error.strerror})") from None
+        self.rows.append(values)
 
     def write(self, report: Report) -> None:
         values = row_of(report)
@@ -122,10 +126,21 @@ class CsvReport:
         return "; ".join(said)
 
     def close(self) -> None:
+        """Close the report and rewrite it with its rows sorted by their key (a copy moved over it at once)."""
         try:
             self.handle.close()
         except OSError:  # already reported by the write that failed
-            pass
+            return
+        header, *rows = self.rows
+        if rows == sorted(rows, key=lambda row: row[0]):
+            return
+        sorted_copy = self.path.with_name(self.path.name + ".sorting")
+        try:
+            with open(sorted_copy, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows([header, *sorted(rows, key=lambda row: row[0])])
+            os.replace(sorted_copy, self.path)
+        except OSError:  # the report as written stays: every row is in it, in the order the runs finished
+            sorted_copy.unlink(missing_ok=True)
 
 
 def read_report(path: Path) -> tuple[list[str], dict[str, dict[str, str]]] | None:
