@@ -13,3 +13,4 @@ from nfteach.course.check.siren import *  # noqa: F401,F403  chapter 3
 from nfteach.course.check.shapes import *  # noqa: F401,F403  chapter 4
 from nfteach.course.check.neural_sdf import *  # noqa: F401,F403  chapter 5
 from nfteach.course.check.mrnet import *  # noqa: F401,F403  chapter 6
+from nfteach.course.check.siren_beyond import *  # noqa: F401,F403  appendix A5
