@@ -101,12 +101,11 @@ def _time_figure(video: torch.Tensor, nets: Mapping[str, nn.Module], times: Sequ
         check_number("time_grid: time", time, 0.0, frames - 1)
         nearest = int(round(time))
         images.append(video[nearest])
-        titles.append(f"clip, frame {nearest}" + ("" if time == nearest else f" (nearest to {time:g})"))
+        titles.append(f"clip, frame {nearest}" if time == nearest else f"t = {time:g}: frame {nearest} nearest")
         for name, net in nets.items():
             rendered = render(net, video.shape[1:3], [time], frames)[0]
-            score = f": {psnr(rendered, video[nearest]):.1f} dB" if time == nearest else " (between frames)"
             images.append(rendered)
-            titles.append(f"{name}, t = frame {time:g}{score}")
+            titles.append(f"{name}: {psnr(rendered, video[nearest]):.1f} dB" if time == nearest else f"{name}, t = {time:g}")
     return image_grid(images, titles, ncols=1 + len(nets), size=2.8)
 
 
