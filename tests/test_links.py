@@ -14,7 +14,7 @@ NOTEBOOKS = sorted(p for folder in ("notebooks", "exercises", "solutions") for p
                    if ".ipynb_checkpoints" not in p.parts)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 CHAINS = [["01_spectral_bias", "02_fourier_features", "03_siren", "04_occupancy_sdf", "05_neural_sdf", "06_mrnet",
-           "07_projects"], ["A1_hash_grid", "A2_tiny_nerf", "A3_activations_cppn"]]
+           "07_projects"], ["A1_hash_grid", "A2_tiny_nerf", "A3_activations_cppn", "A5_siren_video_waves"]]
 
 
 def local_links(path: Path) -> set[Path]:
