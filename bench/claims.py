@@ -112,6 +112,12 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         "        m.ACTIVATIONS[_name] = type(_name, (_ReLU, m._Shaped), {})\n",
         ("fits[name].psnr > baseline + 3", 'unseen["gaussian"] > max(unseen["relu"], unseen["tanh"]) + 3'),
     ),
+    "A5_siren_video_waves.ipynb": WrongMethod(
+        "SIREN's sine replaced by tanh (SIREN's init and ω0 kept), in the video fit and the Helmholtz solve",
+        "import torch, nfteach.models as m\n"
+        "m.SineLayer.forward = lambda self, x: torch.tanh(self.omega_0 * self.linear(x))\n",
+        ("lead > 10", 'errors["SIREN"] <'),
+    ),
     "05_neural_sdf.ipynb": WrongMethod(
         "SIREN → a ReLU MLP of the same size without positional encoding; the Lipschitz regulariser → inert (its "
         "bound detached, so α shrinks nothing); the held-out shape's code → not optimised (1 step)",
