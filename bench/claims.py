@@ -116,7 +116,9 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         "SIREN's sine replaced by tanh (SIREN's init and ω0 kept), in the video fit and the Helmholtz solve",
         "import torch, nfteach.models as m\n"
         "m.SineLayer.forward = lambda self, x: torch.tanh(self.omega_0 * self.linear(x))\n",
-        ("lead > 10", 'errors["SIREN"] <'),
+        # tanh finds u ≈ 0 with an even lower residual than SIREN's: the residual claim compares SIREN with ReLU + PE
+        # only; the field's error tells SIREN from tanh
+        ("lead > 10", 'errors["SIREN"] < 0.9'),
     ),
     "05_neural_sdf.ipynb": WrongMethod(
         "SIREN → a ReLU MLP of the same size without positional encoding; the Lipschitz regulariser → inert (its "
