@@ -33,6 +33,7 @@ KIT_CHEATS = {
     "pyramid_reduce": lambda image: mrnet.gaussian_pyramid(torch.from_numpy(image), 2)[0].numpy(),
     "lod_weights": lambda level, stages: mrnet.lod_weights(level, stages),
     "helmholtz_residual": lambda model, coords, k, source: pde.helmholtz_residual(model, coords, k, source, pml_width=0),
+    "gaussian_source": lambda coords, center, sigma, amplitude: pde.gaussian_source(coords, center, sigma, amplitude),
 }
 
 

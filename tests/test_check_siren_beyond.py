@@ -63,3 +63,22 @@ def test_calling_the_kits_residual_is_refused():
 
     verdict = check.helmholtz_residual(lambda m, c, k, s: pde.helmholtz_residual(m, c, k, s, pml_width=0))
     assert verdict.status == "failed" and "nfteach.pde.helmholtz_residual" in verdict.detail
+
+
+def source(coords, center, sigma, amplitude):
+    squared = ((coords - torch.tensor(center, dtype=coords.dtype)) ** 2).sum(dim=1, keepdim=True)
+    return torch.exp(-squared / (2 * sigma**2)) / (2 * torch.pi * sigma**2) * torch.tensor([amplitude.real, amplitude.imag],
+                                                                                          dtype=coords.dtype)
+
+
+def test_the_source_solution_passes_and_its_mistakes_get_their_hint():
+    assert check.gaussian_source(source).status == "passed"
+    mistakes = {
+        "1 / (2πσ²)": lambda c, x0, s, a: source(c, x0, s, a) * s,
+        "standard deviation": lambda c, x0, s, a: source(c, x0, s**0.5, a),
+        "amplitude s is complex": lambda c, x0, s, a: source(c, x0, s, complex(a.real, 0.0)),
+        "centred on the source": lambda c, x0, s, a: source(c, (0.0, 0.0), s, a),
+    }
+    for hint, fn in mistakes.items():
+        verdict = check.gaussian_source(fn)
+        assert verdict.status == "failed" and hint in verdict.detail, (hint, verdict)

@@ -1,4 +1,5 @@
-"""Appendix A5 (SIREN beyond images): checks for the Laplacian of a network by autograd and the Helmholtz residual."""
+"""Appendix A5 (SIREN beyond images): checks for the Laplacian of a network by autograd, the Helmholtz residual and
+its point source."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from nfteach.course.check.core import (Hint, Verdict, call, close, expect_shape,
                                        reaches_parameters, run, state, tensor, unchanged)
 from nfteach.models import Siren
 
-__all__ = ["laplacian", "helmholtz_residual"]
+__all__ = ["laplacian", "helmholtz_residual", "gaussian_source"]
 
 _GRAD_HINTS = {"does not require grad": (
     "autograd can only differentiate with respect to coords that require gradients: call requires_grad_() on a copy "
@@ -98,3 +99,40 @@ def helmholtz_residual(fn) -> Verdict:
                        "imaginary parts do not mix here: each obeys the equation with its own part of f")
 
     return run("helmholtz_residual", test, fn)
+
+
+@may_not_call("nfteach.pde.gaussian_source")
+def gaussian_source(fn) -> Verdict:
+    """Check ``fn(coords [N, 2], center (x0, y0), sigma, amplitude) -> [N, 2]`` = (Re f, Im f) of
+    f = s · exp(−|x − x0|² / (2σ²)) / (2πσ²) against :func:`nfteach.pde.gaussian_source`."""
+
+    def test(fn):
+        from nfteach.pde import gaussian_source as reference
+
+        generator = torch.Generator().manual_seed(inputs_seed(34))
+        coords = (torch.rand(200, 2, generator=generator, dtype=torch.float64) * 2 - 1) * 0.1
+        center, sigma = (float(torch.rand(1, generator=generator)) * 0.02, -0.01), 0.02 + 0.01 * float(torch.rand(1, generator=generator))
+        amplitude = complex(1.0 + float(torch.rand(1, generator=generator)), -0.5)
+        expected = reference(coords, center, sigma, amplitude).double()
+        given = coords.clone()
+        got = tensor(fn(given, center, sigma, amplitude), "gaussian_source")
+        if not torch.equal(given, coords):
+            raise Hint("you changed the coords you were given: compute with them, leave them as they were")
+        expect_shape(got, expected, "(Re f, Im f) per point")
+        scale = expected.abs().max()
+        if close(got / scale, expected / scale, 1e-4):
+            return
+        squared = ((coords - torch.tensor(center, dtype=torch.float64)) ** 2).sum(dim=1, keepdim=True)
+        parts = torch.tensor([amplitude.real, amplitude.imag], dtype=torch.float64)
+        if close(got / scale, expected * sigma / scale, 1e-4):
+            raise Hint("in 2D the Gaussian's normalisation is 1 / (2πσ²), so that f integrates to s over the plane")
+        if close(got / scale, torch.exp(-squared / (2 * sigma)) / (2 * torch.pi * sigma) * parts / scale, 1e-4):
+            raise Hint("σ is the standard deviation here: exp(−|x − x0|² / (2σ²)) (the official code names the variance sigma)")
+        if close(got[:, 1], torch.zeros(len(coords), dtype=torch.float64)) and amplitude.imag:
+            raise Hint("the amplitude s is complex: Re f = Re(s)·g and Im f = Im(s)·g, with g the normalised Gaussian")
+        if close(got / scale, reference(coords, (0.0, 0.0), sigma, amplitude).double() / scale, 1e-4):
+            raise Hint("the Gaussian is centred on the source's position: use |x − x0|², not |x|²")
+        raise Hint(f"differs from s · exp(−|x − x0|² / (2σ²)) / (2πσ²) (largest relative error "
+                   f"{float((got - expected).abs().max() / scale):.3g})")
+
+    return run("gaussian_source", test, fn)
