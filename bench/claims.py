@@ -135,6 +135,14 @@ WRONG_METHODS: dict[str, WrongMethod] = {
         ('iou["encoder (one forward pass)"] > iou["mean code (no observation)"] + 0.1',
          'iou["encoder (one forward pass)"] > 0.4', 'chamfer["encoder (one forward pass)"] < 0.75'),
     ),
+    "A5_siren_video_waves.ipynb": WrongMethod(
+        "SIREN's sine replaced by tanh (SIREN's init and ω0 kept), in the video fit and the Helmholtz solve",
+        "import torch, nfteach.models as m\n"
+        "m.SineLayer.forward = lambda self, x: torch.tanh(self.omega_0 * self.linear(x))\n",
+        # tanh finds u ≈ 0 with an even lower residual than SIREN's: the residual claim compares SIREN with ReLU + PE
+        # only; the field's error tells SIREN from tanh
+        ("lead > 10", 'errors["SIREN"] < 0.9'),
+    ),
     "05_neural_sdf.ipynb": WrongMethod(
         "SIREN → a ReLU MLP of the same size without positional encoding; the Lipschitz regulariser → inert (its "
         "bound detached, so α shrinks nothing); the held-out shape's code → not optimised (1 step)",

@@ -218,3 +218,32 @@ def chirp(seconds: float = 0.5, rate: int = 8000, f0: float = 200.0, f1: float =
     phase = 2 * math.pi * (f0 * seconds_elapsed + (f1 - f0) / (2 * seconds) * seconds_elapsed**2)
     y = torch.sin(phase) + 0.5 * torch.sin(2 * phase) + 0.25 * torch.sin(3 * phase)  # [n, 1]
     return t, y / y.abs().max()
+
+
+def clip(name: str | Path = "astronaut", frames: int = 12, size: int = 32, gray: bool = False, turn: float = 30.0,
+         shift: tuple[float, float] = (0.25, 0.0)) -> torch.Tensor:
+    """A short procedural video ``[frames, size, size, C]`` in [0, 1]: a camera panning and turning over an image.
+
+    Frame j (time τ = j / (frames − 1) in [0, 1]) shows the centred half of :func:`image` ``name`` (at 2·size, so
+    each frame keeps its resolution), turned by τ·``turn`` degrees about its centre and moved by τ·``shift`` (in
+    units of the image's half-width, (x, y)), resampled bilinearly. The window stays inside the image for
+    |shift| ≤ 0.25 and any turn. A stand-in for the official video experiment's clips (cat, bikes), which are
+    downloads. Its pixels line up with ``grid(frames, size, size)``: coordinates (t, y, x) in [−1, 1]³.
+    """
+    check_positive_int("clip: frames", frames), check_positive_int("clip: size", size)
+    if frames < 2:
+        raise ValueError(f"clip: frames must be at least 2 (a video moves), got {frames}")
+    check_number("clip: turn", turn)
+    shift = check_vector(shift, "clip: shift", size=2)
+    if float(shift.norm()) > 0.25 + 1e-9:
+        raise ValueError(f"clip: |shift| must be at most 0.25 (the window would leave the image), got {shift.tolist()}")
+    check_memory("clip", f"{frames} frames of {size}²", 4 * 4 * frames * size * size * 3)
+    picture = image(name, size=2 * size, gray=gray).permute(2, 0, 1)[None]  # [1, C, 2S, 2S]
+    tau = torch.linspace(0, 1, frames)  # [T]
+    angle = torch.deg2rad(tau * turn)
+    cos, sin = torch.cos(angle) / 2, torch.sin(angle) / 2  # half the image: the window
+    theta = torch.stack([torch.stack([cos, -sin, tau * shift[0]], 1), torch.stack([sin, cos, tau * shift[1]], 1)], 1)
+    where = torch.nn.functional.affine_grid(theta, [frames, 1, size, size], align_corners=False)  # [T, S, S, 2]
+    frames_ = torch.nn.functional.grid_sample(picture.expand(frames, -1, -1, -1), where, mode="bilinear",
+                                              align_corners=False)  # [T, C, S, S]
+    return frames_.permute(0, 2, 3, 1).clamp(0, 1).contiguous()  # [T, S, S, C]

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 import nfteach
-from nfteach import data, deepsdf, losses, mesh, metrics, models, mrnet, nerf, primitives, raytrace, seeding, shapes
+from nfteach import data, deepsdf, losses, mesh, metrics, models, mrnet, nerf, pde, primitives, raytrace, seeding, shapes
 from nfteach import spectral, viz, viz3d, widgets
 from nfteach.encodings import FourierFeatures, HashGrid, PositionalEncoding, spatial_hash
 from nfteach.explore import activations, fourier, hash_grid, neural_sdf, projects, siren, spectral_bias
@@ -178,6 +178,10 @@ refuse("chirp", "rate 0", lambda: data.chirp(rate=0), r"rate must be a positive 
 refuse("chirp", "a harmonic above Nyquist", lambda: data.chirp(f1=2000.0), r"below the Nyquist frequency")
 refuse("chirp", "text f0", lambda: data.chirp(f0="a"), r"f0 must be a finite number")
 too_big("chirp", "more memory than the machine has", lambda: data.chirp(seconds=1e12))
+refuse("clip", "one frame", lambda: data.clip(frames=1), r"frames must be at least 2")
+refuse("clip", "a shift leaving the image", lambda: data.clip(shift=(0.2, 0.2)), r"shift\| must be at most 0.25")
+refuse("clip", "NaN turn", lambda: data.clip(turn=math.nan), r"turn must be a finite number")
+too_big("clip", "more memory than the machine has", lambda: data.clip(frames=10**6, size=10**4))
 
 # --- encodings ---------------------------------------------------------------------------------------------
 module("encodings")
@@ -590,6 +594,16 @@ refuse("fit_stages", "a 2D level", lambda: mrnet.fit_stages(NET, [IMAGE[..., 0],
 refuse("fit_stages", "start beyond the stages", lambda: mrnet.fit_stages(NET, [IMAGE, IMAGE], steps=1, lr=1e-3, start=5), r"start must be a stage index")
 refuse("level_samples", "numpy level", lambda: mrnet.level_samples(IMAGE.numpy()), r"level must be a tensor \[h, w, C\]")
 refuse("level_for_size", "size 0", lambda: mrnet.level_for_size(3, 0, 128), r"size must be a positive integer")
+
+# --- pde ---------------------------------------------------------------------------------------------------
+module("pde")
+refuse("gaussian_source", "sigma 0", lambda: pde.gaussian_source(torch.zeros(3, 2), sigma=0.0), r"sigma must be a positive finite number")
+refuse("gaussian_source", "3D coords", lambda: pde.gaussian_source(torch.zeros(3, 3)), r"coords must have shape \[N, 2\]")
+refuse("pml_stretch", "a layer wider than the half-domain", lambda: pde.pml_stretch(torch.zeros(3, 2), 20.0, width=1.5), r"width must be")
+refuse("helmholtz_residual", "a scalar model", lambda: pde.helmholtz_residual(MLP(2, 8, 0, 1), torch.zeros(3, 2), 20.0, torch.zeros(3, 2)), r"\(Re u, Im u\) per point \[N, 2\]")
+refuse("helmholtz_residual", "one source value short", lambda: pde.helmholtz_residual(MLP(2, 8, 0, 2), torch.zeros(3, 2), 20.0, torch.zeros(2, 2)), r"one source value per point")
+refuse("HelmholtzLoss", "k 0", lambda: pde.HelmholtzLoss(k=0.0), r"k must be a positive finite number")
+refuse("relative_error", "shapes differ", lambda: pde.relative_error(torch.zeros(3, 2), torch.zeros(4, 2)), r"same shape")
 
 # --- train -------------------------------------------------------------------------------------------------
 module("train")

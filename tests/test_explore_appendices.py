@@ -102,3 +102,35 @@ def test_width_slider_is_labelled_by_what_it_sets_and_redraws_the_twins_fits_wit
     assert len(fig.axes) == 4 and fitted == [0.05, 0.1, 0.2]   # two rows of two; the slider's first fit reused
     box.children[0].children[0].value = 0.2
     assert fitted == [0.05, 0.1, 0.2] and box.children[1].value.startswith("drawn in")
+
+
+def test_siren_beyond_renders_frames_and_times_between_them():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nfteach.data import clip
+    from nfteach.explore import siren_beyond
+
+    video = clip(frames=4, size=8)
+    assert siren_beyond.frame_time(0, 4) == -0.75 and siren_beyond.frame_time(3, 4) == 0.75  # grid(4, …)'s centres
+    nets = {kind: siren_beyond.network(kind, 3, 3, 16, 1, 2) for kind in ("SIREN", "ReLU + PE")}
+    siren_beyond.fit_video(nets["SIREN"], video, steps=20, lr=1e-3, final_lr=None, batch_size=64, live=False)
+    frames = siren_beyond.render(nets["SIREN"], (8, 8), [0, 1.5], 4)
+    assert frames.shape == (2, 8, 8, 3) and 0 <= frames.min() and frames.max() <= 1
+    assert len(siren_beyond.frame_psnr(nets["SIREN"], video)) == 4
+    siren_beyond.time_grid(video, nets, times=(0, 1.5))
+
+
+def test_siren_beyond_solves_a_little_and_draws_the_wave_number_twin():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nfteach.explore import siren_beyond
+    from nfteach.pde import HelmholtzLoss
+
+    problem = HelmholtzLoss(k=10.0, points=64, sigma=0.05)
+    run = siren_beyond.solve_helmholtz(siren_beyond.network("SIREN", 2, 2, 16, 1, 2), problem, steps=3, lr=1e-3,
+                                       source_points=8, side=16, live=False)
+    assert len(run.loss) == 3 and 0 < run.error and run.k == 10.0
+    assert siren_beyond.residual_map(run.net, problem, side=8).shape == (8, 8)
+    siren_beyond.wavenumber_grid({10.0: run}, problem, ks=(5.0, 10.0), side=16)

@@ -15,7 +15,7 @@ NOTEBOOKS = sorted(p for folder in ("notebooks", "exercises", "solutions") for p
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 CHAINS = [["01_spectral_bias", "02_fourier_features", "03_siren", "04_occupancy_sdf", "05_neural_sdf", "06_mrnet",
            "07_projects"], ["A1_hash_grid", "A2_tiny_nerf", "A3_activations_cppn",
-           "A4_conditional_occupancy", "A6_hybrid_grids"]]
+           "A4_conditional_occupancy", "A5_siren_video_waves", "A6_hybrid_grids"]]
 
 
 def local_links(path: Path) -> set[Path]:

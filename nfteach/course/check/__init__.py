@@ -16,3 +16,4 @@ from nfteach.course.check.mrnet import *  # noqa: F401,F403  chapter 6
 from nfteach.course.check.onet import *  # noqa: F401,F403  appendix A4
 from nfteach.course.check.hybrid_grids import *  # noqa: F401,F403  appendix A6
 from nfteach.course.check.summary import summary  # noqa: F401  the last cell of every exercise
+from nfteach.course.check.siren_beyond import *  # noqa: F401,F403  appendix A5
