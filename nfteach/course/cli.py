@@ -117,7 +117,7 @@ def _grade(args: argparse.Namespace) -> int:
         shard_of = grading.parse_shard(args.shard) if args.shard else None
         if args.no_sandbox:
             _log("nfteach grade: --no-sandbox: the students' code runs with your permissions")
-        elif sandbox.drops_privileges():
+        elif sandbox.drops_privileges() and sandbox.problem() is None:  # a refusal comes alone, in one line
             _log("nfteach grade: warning: grading as root: each run becomes the user nobody, whose process limit all "
                  "runs (and the host's other nobody processes) share; grade as an ordinary user where you can")
         policy, people = _course(args)
