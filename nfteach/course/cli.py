@@ -1,5 +1,5 @@
 """The ``nfteach`` command: ``colab`` (badges and install cells), ``links`` (JupyterHub links), ``exercises``
-(generate them), ``grade``, ``html`` (the course site), ``workspace`` (a student's working copy)."""
+(generate them), ``grade``, ``html`` (the course site), ``slides`` (lecture mode), ``workspace`` (a student's working copy)."""
 
 from __future__ import annotations
 
@@ -198,6 +198,22 @@ def _html(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slides(args: argparse.Namespace) -> int:
+    from nfteach.course import slides
+
+    paths = slides.lecture_paths(args.root)
+    if not paths:
+        print(f"nfteach slides: no notebooks under {args.root}/notebooks: give the repository root", file=sys.stderr)
+        return 2
+    stale = [str(path) for path in paths if slides.stamp(path, check=args.check)]
+    if args.check and stale:
+        print("missing or stale slide metadata (run `nfteach slides`): " + ", ".join(stale), file=sys.stderr)
+        return 1
+    for path in [] if args.check else stale:
+        print(f"wrote the slide metadata of {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nfteach", description="Tools for the nfteach teaching kit.")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -249,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_root(page)
     page.add_argument("--timeout", type=int, default=600, help="seconds each cell may run (default: 600)")
     page.set_defaults(run=_html)
+    show = verbs.add_parser("slides", help="write the lecture's slide metadata (RISE) into every chapter and project")
+    show.add_argument("--check", action="store_true", help="write nothing, exit 1 if a notebook's metadata is stale")
+    _add_root(show)
+    show.set_defaults(run=_slides)
     return parser
 
 

@@ -4,17 +4,18 @@ builder does not do by itself.
 * the table of contents, from the chapter list (:func:`sections`: chapters, projects, appendices, exercises), so a
   new notebook is picked up with no edit here;
 * the launch addresses (Colab, Binder, a JupyterHub) from the one repository setting ``nfteach colab`` uses;
-* the per-chapter references: each chapter cites the entries of ``docs/references.bib`` whose arXiv number or
-  title its text names (:func:`cited_keys`);
+* the per-chapter references: each chapter cites the entries of ``docs/references.bib`` whose arXiv number,
+  address or title its text names (:func:`cited_keys`);
 * three small plugins: plotly figures (``application/vnd.plotly.v1+json``) drawn with the plotly.js that ships in
   the plotly package, widget outputs replaced by a line pointing at the static twin below them, and alt text on
-  every figure (the first comment line of the cell that drew it);
+  every figure (the first comment line of the cell that drew it, else the sentence before it);
 * MathJax served from the site itself (the ``mathjax`` files of the django-static-mathjax wheel), so math is
   typeset offline.
 
 :func:`build` copies the notebooks into ``build/book/src`` (a file is rewritten only when it changed, so Sphinx
 re-reads only what changed), writes ``conf.py`` and ``index.md`` there, and runs ``sphinx-build``. myst-nb
 executes in ``cache`` mode (jupyter-cache, keyed by the code cells): editing one chapter re-runs only that one.
+The exercises are shown as handed out, not executed (their unfinished tasks stop their cells by design).
 Nothing is downloaded; the only folders written are ``build/book`` (or ``book``) and ``out``.
 """
 
@@ -44,11 +45,6 @@ MARK = ".nfteach-book"  # written into ``out`` so that a later build may replace
 MATHJAX_PARTS = ("tex-mml-chtml.js", "input/tex/extensions", "output/chtml/fonts", "ui", "a11y", "adaptors")
 
 
-def chapter_paths(root: Path | str = ".") -> list[Path]:
-    """The chapters of the kit: ``notebooks/*.ipynb`` under ``root``, in order."""
-    return sorted((Path(root) / "notebooks").glob("*.ipynb"))
-
-
 def sections(root: Path | str = ".", paths: list[Path] | None = None) -> list[tuple[str, list[str]]]:
     """The table of contents: ``(caption, [paths relative to root])`` per non-empty section, in reading order.
 
@@ -72,8 +68,8 @@ def sections(root: Path | str = ".", paths: list[Path] | None = None) -> list[tu
             toc.append((caption, [p.resolve().relative_to(root).as_posix() for p in found]))
     missing = sorted(str(p) for p in (wanted or set()) - placed)
     if missing:
-        raise ValueError(f"site: these notebooks are not in the table of contents ({', '.join(f'{f}/{g}' for _, f, g in SECTIONS)}): "
-                         f"{missing}")
+        places = ", ".join(f"{folder}/{pattern}" for _, folder, pattern in SECTIONS)
+        raise ValueError(f"site: these notebooks are not in the table of contents ({places}): {missing}")
     return toc
 
 
@@ -94,8 +90,8 @@ def launch_settings(hub: str | None = None) -> dict:
 # --- references ------------------------------------------------------------------------------------------------
 
 def bib_entries(text: str) -> dict[str, dict[str, str]]:
-    """``{key: {field: value}}`` of a BibTeX file (the ``title`` and ``eprint`` fields are what :func:`cited_keys`
-    reads; braces inside values are dropped)."""
+    """``{key: {field: value}}`` of a BibTeX file, one ``field = {value}`` a line (the ``eprint``, ``url`` and
+    ``title`` fields are what :func:`cited_keys` reads; braces inside values are dropped)."""
     entries = {}
     for match in re.finditer(r"@\w+\{([^,\s]+),(.*?)\n\}", text, re.S):
         fields = re.findall(r"(\w+)\s*=\s*\{(.*?)\},?\s*$", match.group(2), re.M)
@@ -113,6 +109,7 @@ def cited_keys(notebook_text: str, entries: dict[str, dict[str, str]]) -> list[s
     markdown names."""
     prose = _plain(" ".join(cell.get("source", "") if isinstance(cell.get("source"), str) else "".join(cell["source"])
                             for cell in json.loads(notebook_text)["cells"] if cell["cell_type"] == "markdown"))
+
     def names(fields: dict[str, str]) -> bool:
         url = re.sub(r"^https?://", "", fields.get("url", "")).rstrip("/").lower()
         title = _plain(fields.get("title", ""))
@@ -152,16 +149,6 @@ def _write_if_changed(path: Path, content: str | bytes) -> None:
         path.write_bytes(data)
 
 
-def _title(notebook_text: str, default: str) -> str:
-    for cell in json.loads(notebook_text)["cells"]:
-        if cell["cell_type"] == "markdown":
-            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            for line in source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return default
-
-
 def index_page(toc: list[tuple[str, list[str]]]) -> str:
     """The book's front page: a short welcome and one ``toctree`` per section (unnumbered: the chapters' titles
     carry their numbers)."""
@@ -176,7 +163,7 @@ def index_page(toc: list[tuple[str, list[str]]]) -> str:
             "The code is MIT-licensed; the prose and figures are CC BY 4.0 (see *Reuse* in the README, and "
             "`CITATION.cff` to cite the kit). The papers each chapter builds on are listed at its end "
             "and in the {doc}`bibliography`.\n\n" + "\n".join(blocks)
-            + "\n```{toctree}\n:caption: Back matter\n:maxdepth: 1\nbibliography\n```\n")
+            + "\n```{toctree}\n:caption: Back matter\n:maxdepth: 1\n\nbibliography\n```\n")
 
 
 CONF = '''\
@@ -200,7 +187,9 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 nb_execution_mode = "cache"
 nb_execution_cache_path = {cache!r}
+nfteach_output_folder = {scratch!r}
 nb_execution_timeout = {timeout}
+nb_execution_excludepatterns = ["exercises/*"]   # shown as handed out: their tasks are the student's to run
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
@@ -208,7 +197,7 @@ nb_ipywidgets_js = {{}}   # no widget manager from a CDN: each slider's static t
 bibtex_bibfiles = ["references.bib"]
 bibtex_default_style = "unsrt"
 mathjax_path = "mathjax/tex-mml-chtml.js"
-suppress_warnings = ["bibtex.duplicate_citation", "mystnb.unknown_mime_type"]
+suppress_warnings = {suppress!r}
 '''
 
 
@@ -260,8 +249,11 @@ def stage(root: Path | str = ".", book: Path | str = "build/book", paths: list[P
                       "(`docs/references.bib`).\n\n```{bibliography}\n:all:\n```\n")
     theme = {**launch_settings(hub), "show_toc_level": 2, "home_page_in_toc": True,
              "navigation_with_keys": True}
-    _write_if_changed(src / "conf.py", CONF.format(ext=str(book / "ext"), theme=theme, cache=str(book / "jupyter_cache"),
-                                                   timeout=int(timeout)))
+    # A subset build links to chapters it leaves out: those links are expected to dangle.
+    suppress = ["bibtex.duplicate_citation", "mystnb.unknown_mime_type"] + (["myst.xref_missing"] if paths else [])
+    conf = CONF.format(ext=str(book / "ext"), theme=theme, cache=str(book / "jupyter_cache"),
+                       scratch=str(book / "jupyter_execute"), timeout=int(timeout), suppress=suppress)
+    _write_if_changed(src / "conf.py", conf)
     _stage_plugin(book / "ext")
     _stage_mathjax(static)
     _write_if_changed(static / "plotly.min.js", (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes())
@@ -379,8 +371,17 @@ def _plotly_js(app, pagename, templatename, context, doctree) -> None:
         app.add_js_file("plotly.min.js", priority=400)
 
 
+def _output_folder(app) -> None:
+    """myst-nb writes each executed notebook beside the output folder (``<out>/../jupyter_execute``): keep it in
+    the book's folder instead, so that ``--out site`` leaves nothing in the repository root."""
+    if app.config.nfteach_output_folder:
+        app.env.mystnb_config = app.env.mystnb_config.copy(output_folder=app.config.nfteach_output_folder)
+
+
 def setup(app):
-    """The Sphinx extension ``conf.py`` names: alt text and plotly.js per page."""
+    """The Sphinx extension ``conf.py`` names: alt text, plotly.js per page, myst-nb's scratch folder."""
+    app.add_config_value("nfteach_output_folder", "", "env")
+    app.connect("builder-inited", _output_folder, priority=900)
     app.connect("doctree-read", _alt_text)
     app.connect("html-page-context", _plotly_js)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
