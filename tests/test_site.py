@@ -202,6 +202,8 @@ class TestTheSiteOffline:
         assert colab.colab_url(relative) in hrefs
         assert any(h.startswith(f"https://mybinder.org/v2/gh/{colab.github_path()}/{colab.release_ref()}") for h in hrefs)
         assert any(h.startswith(f"{HUB}/hub/user-redirect/git-pull?") for h in hrefs)
+        assert page.locator(".prev-next-area a").count() >= 1, "no previous/next links"
+        assert page.locator(".theme-switch-button").count() >= 1, "no light/dark switch"
         references = page.inner_text("section#references")
         assert "Occupancy networks" in references and "Sphere tracing" in references
         page.locator(".nfteach-plotly").first.scroll_into_view_if_needed()

@@ -1,5 +1,6 @@
 """The ``nfteach`` command: ``colab`` (badges and install cells), ``links`` (JupyterHub links), ``exercises``
-(generate them), ``grade``, ``html`` (the course site), ``slides`` (lecture mode), ``workspace`` (a student's working copy)."""
+(generate them), ``grade``, ``html`` (the course site), ``slides`` (lecture mode), ``workspace`` (a student's
+working copy)."""
 
 from __future__ import annotations
 
@@ -182,6 +183,12 @@ def _html(args: argparse.Namespace) -> int:
 
     from nfteach.course import site
 
+    missing = [name for name in ("sphinx", "myst_nb", "sphinx_book_theme", "sphinxcontrib.bibtex", "mathjax")
+               if not _importable(name)]
+    if missing:
+        print(f"nfteach html: the site builder is not installed (missing {', '.join(missing)}): "
+              "run `pip install -e '.[site]'` (`make html` does it)", file=sys.stderr)
+        return 2
     paths = [Path(p) for p in args.paths] or None
     try:
         for path in paths or []:
@@ -196,6 +203,13 @@ def _html(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent is missing
+        return False
 
 
 def _slides(args: argparse.Namespace) -> int:
