@@ -148,6 +148,7 @@ def offline_page(book, tmp_path_factory):
 
     with chromium_context(tmp_path_factory.mktemp("chromium-profile"), blocked, inside, WEBGL_FLAGS) as context:
         page = context.new_page()
+        page.set_default_timeout(180_000)   # chapter 4's page is a few MB of figures and 3D views: slow on a busy CPU
         yield page, blocked
         page.close()
     assert not blocked, f"the site asked for what is outside its folder: {blocked}"
