@@ -22,7 +22,7 @@ setup: $(INSTALLED)
 $(INSTALLED): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
 	$(PY) requirements/install_torch.py
-	$(PY) -m pip install -c $(LOCK) -e ".[lab,course,test]"
+	$(PY) -m pip install -c $(LOCK) -e ".[lab,course,test,site]"
 	touch $(INSTALLED)
 
 # Serve the repository root (notebooks/, exercises/ and solutions/ all open) and start on the welcome notebook;
@@ -46,9 +46,12 @@ sandbox:
 test: setup browser sandbox
 	$(PY) -m pytest
 
-# Every chapter executed and rendered to a static page with its outputs, in site/ (open site/index.html).
+# The course site in site/ (open site/index.html): every notebook as a book page with its outputs, built by
+# Sphinx + myst-nb offline; execution is cached in build/book, so a rebuild re-runs only the notebooks that changed.
+# `make html HUB=https://your.hub` adds a JupyterHub launch button to each page.
+HUB ?=
 html: setup
-	$(VENV)/bin/nfteach html --out site
+	$(VENV)/bin/nfteach html --out site $(if $(HUB),--hub $(HUB))
 
 # Refresh the lock with the newest versions pyproject.toml allows; then `make test` before committing it.
 lock: setup

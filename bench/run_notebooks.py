@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from nfteach.course.site import execute_notebook
+from nfteach.course.execute import execute_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 

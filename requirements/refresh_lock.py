@@ -3,7 +3,7 @@
     .venv/bin/python requirements/refresh_lock.py                    # the newest versions pyproject.toml allows
     .venv/bin/python requirements/refresh_lock.py -c old-freeze.txt  # the versions of an environment that passed
 
-pip resolves the kit with every extra (``.[lab,course,test]``) in a dry run, nothing is installed; torch is left
+pip resolves the kit with every extra (``.[lab,course,test,site]``) in a dry run, nothing is installed; torch is left
 out (requirements/install_torch.py pins it, and a torch already installed is kept), and so is the kit itself.
 A version that needs a newer Python than the oldest the kit supports carries that Python as a marker, so on
 an older Python that package floats within pyproject's range. After a refresh run `rm .venv/.installed;
@@ -45,7 +45,7 @@ def resolve(constraints: Path | None) -> list[dict]:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
         command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-                   "--report", str(report), f"{ROOT}[lab,course,test]"]
+                   "--report", str(report), f"{ROOT}[lab,course,test,site]"]
         if constraints is not None:
             command += ["-c", str(constraints)]
         subprocess.run(command, check=True)

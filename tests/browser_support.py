@@ -63,11 +63,16 @@ def _is_local(url: str) -> bool:
     return parsed.scheme in {"file", "data", "blob", "about"} or parsed.hostname in LOCAL_HOSTS
 
 
+# WebGL without a GPU (plotly's 3D views): Chromium's software renderer, which it no longer picks by itself.
+WEBGL_FLAGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+
+
 @contextmanager
-def chromium_context(profile_dir: Path, blocked: list[str]) -> Iterator:
+def chromium_context(profile_dir: Path, blocked: list[str], allowed=_is_local, extra_flags: list[str] = ()) -> Iterator:
     """A Playwright browser context on a fresh Chromium profile that only talks to 127.0.0.1.
 
-    Requests to any other host are aborted and their URLs appended to ``blocked``.
+    Requests to any other host (any URL ``allowed(url)`` refuses) are aborted and their URLs appended to
+    ``blocked``. ``extra_flags`` go to Chromium after :data:`CHROMIUM_FLAGS`.
     """
     from playwright.sync_api import sync_playwright
 
@@ -75,7 +80,7 @@ def chromium_context(profile_dir: Path, blocked: list[str]) -> Iterator:
 
     def route(request_route) -> None:
         url = request_route.request.url
-        if _is_local(url):
+        if allowed(url):
             request_route.continue_()
         else:
             blocked.append(url)
@@ -86,7 +91,7 @@ def chromium_context(profile_dir: Path, blocked: list[str]) -> Iterator:
             str(profile_dir),
             executable_path=str(executable),
             headless=True,
-            args=CHROMIUM_FLAGS,
+            args=[*CHROMIUM_FLAGS, *extra_flags],
             viewport={"width": 1400, "height": 1000},
         )
         try:

@@ -1,4 +1,4 @@
-"""The kit in a real browser: chapter 01 in JupyterLab driven by Chromium, and a rendered static page.
+"""The kit in a real browser: chapter 01 in JupyterLab driven by Chromium (the course site: test_site.py).
 
 Needs Debian's Chromium (``.ci/install-chromium``); skips with the reason when it cannot be installed.
 Screenshots and logs go to a temporary folder whose path is printed (pytest shows it on failure);
@@ -219,44 +219,3 @@ def test_chapter_01_runs_in_jupyterlab_and_its_sliders_redraw(browser, tmp_path,
         finally:
             page.close()
     print(f"JupyterLab test took {time.monotonic() - started:.0f} s; kept off the network: {blocked[already_blocked:]}")
-
-
-def _figure_notebook(path: Path) -> None:
-    code = "import matplotlib.pyplot as plt\n\nplt.plot([0, 1, 0])\nplt.title('a figure')\nplt.show()"
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A figure"), nbformat.v4.new_code_cell(code)])
-    nbformat.write(notebook, path)
-
-
-def test_rendered_chapter_shows_its_figures(browser, tmp_path, evidence):
-    from nfteach.course import site as render
-
-    context, _ = browser
-    welcome = REPO / "notebooks" / "00_welcome.ipynb"
-    source = tmp_path / "chapters" / "00_figure.ipynb"
-    source.parent.mkdir()
-    _figure_notebook(source)
-    sources = [welcome, source] if welcome.exists() else [source]
-    site = tmp_path / "site"
-    index = render.render_site(sources, site, timeout=300)
-
-    page = context.new_page()
-    try:
-        page.goto(index.as_uri())
-        links = page.locator("a[href$='.html']")
-        assert links.count() == len(sources), f"index lists {links.count()} chapters, expected {len(sources)}"
-        for path in sources:
-            page.goto((site / f"{path.stem}.html").as_uri())
-            page.wait_for_load_state("load")
-            # Figures are embedded (data: URIs); remote images such as the Colab badge are kept off the network.
-            sizes = page.evaluate(
-                "Array.from(document.images).filter(img => !/^https?:/.test(img.src) || img.src.startsWith('http://127.0.0.1'))"
-                ".map(img => [img.src.slice(0, 40), img.complete, img.naturalWidth])"
-            )
-            page.screenshot(path=str(evidence / f"rendered-{path.stem}.png"), full_page=True)
-            assert any(src.startswith("data:image/") for src, _, _ in sizes), f"{path.name}: the page has no figure"
-            assert all(done and width > 0 for _, done, width in sizes), f"{path.name}: a figure did not load: {sizes}"
-    except BaseException:
-        page.screenshot(path=str(evidence / "failure-rendered.png"))
-        raise
-    finally:
-        page.close()

@@ -35,7 +35,8 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     pyproject = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra
                                            if not r.startswith("nfteach[")]  # an extra naming another extra
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-    conda = [entry for entry in environment if isinstance(entry, str)]
+    conda = [entry for entry in environment if isinstance(entry, str)] + [  # and what only PyPI has, under pip:
+        entry for block in environment if isinstance(block, dict) for entry in block.get("pip", []) if entry != "-e ."]
     assert dict(map(_normalise, pyproject)) == {
         name: spec for name, spec in map(_normalise, conda) if name not in NOT_PACKAGES
     }

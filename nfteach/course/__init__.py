@@ -1,2 +1,2 @@
-"""The instructor's side of nfteach: inline checks, grading, exercise generation, Colab headers, the static site
-and the ``nfteach`` command. It may import the science modules; they never import it."""
+"""The instructor's side of nfteach: inline checks, grading, exercise generation, Colab headers, the course site,
+lecture mode and the ``nfteach`` command. It may import the science modules; they never import it."""

@@ -1,6 +1,6 @@
 """The ``nfteach`` command: ``colab`` (badges and install cells), ``links`` (JupyterHub links), ``exercises``
 (generate them), ``grade``, ``gradebook`` (Canvas/Moodle import files), ``grade-project`` (projects' rubric
-sheets), ``html`` (static pages), ``workspace`` (a student's working copy)."""
+sheets), ``html`` (the course site), ``slides`` (lecture mode), ``workspace`` (a student's working copy)."""
 
 from __future__ import annotations
 
@@ -290,19 +290,52 @@ def _workspace(args: argparse.Namespace) -> int:
 
 
 def _html(args: argparse.Namespace) -> int:
-    from nbclient.exceptions import CellExecutionError
+    from subprocess import CalledProcessError
 
     from nfteach.course import site
 
-    paths = [Path(p) for p in args.paths] or site.chapter_paths(Path(args.root))
+    missing = [name for name in ("sphinx", "myst_nb", "sphinx_book_theme", "sphinxcontrib.bibtex", "mathjax")
+               if not _importable(name)]
+    if missing:
+        print(f"nfteach html: the site builder is not installed (missing {', '.join(missing)}): "
+              "run `pip install -e '.[site]'` (`make html` does it)", file=sys.stderr)
+        return 2
+    paths = [Path(p) for p in args.paths] or None
     try:
-        print(f"wrote {site.render_site(paths, args.out, timeout=args.timeout, log=_log)}")
+        for path in paths or []:
+            if path.suffix != ".ipynb" or not path.is_file():
+                raise FileNotFoundError(f"no notebook at {path} (expected an existing .ipynb file)")
+        print(f"wrote {site.build(args.root, args.out, paths=paths, hub=args.hub, timeout=args.timeout, log=_log)}")
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         print(f"nfteach html: {error}", file=sys.stderr)
         return 2
-    except CellExecutionError as error:
-        print(f"nfteach html: a cell failed, nothing more was rendered:\n{error}", file=sys.stderr)
+    except CalledProcessError:
+        print("nfteach html: the book build failed (a cell raised, or Sphinx stopped): its output is above",
+              file=sys.stderr)
         return 1
+    return 0
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent is missing
+        return False
+
+
+def _slides(args: argparse.Namespace) -> int:
+    from nfteach.course import slides
+
+    paths = slides.lecture_paths(args.root)
+    if not paths:
+        print(f"nfteach slides: no notebooks under {args.root}/notebooks: give the repository root", file=sys.stderr)
+        return 2
+    stale = [str(path) for path in paths if slides.stamp(path, check=args.check)]
+    if args.check and stale:
+        print("missing or stale slide metadata (run `nfteach slides`): " + ", ".join(stale), file=sys.stderr)
+        return 1
+    for path in [] if args.check else stale:
+        print(f"wrote the slide metadata of {path}")
     return 0
 
 
@@ -390,12 +423,18 @@ def build_parser() -> argparse.ArgumentParser:
     work.add_argument("--into", default="workspace", help="the working folder (default: workspace)")
     _add_root(work)
     work.set_defaults(run=_workspace)
-    page = verbs.add_parser("html", help="execute the chapters and render each to a static HTML page with its outputs")
-    page.add_argument("paths", nargs="*", help="notebooks to render (default: notebooks/*.ipynb)")
-    page.add_argument("--out", default="site", help="the output folder, the only place written (default: site)")
+    page = verbs.add_parser("html", help="build the course site: every chapter, project, appendix and exercise as a "
+                                         "book page with its outputs (execution cached in build/book)")
+    page.add_argument("paths", nargs="*", help="build only these notebooks (default: all of them)")
+    page.add_argument("--out", default="site", help="the output folder (default: site)")
+    page.add_argument("--hub", help="a JupyterHub's address for the pages' launch button (default: Colab and Binder only)")
     _add_root(page)
     page.add_argument("--timeout", type=int, default=600, help="seconds each cell may run (default: 600)")
     page.set_defaults(run=_html)
+    show = verbs.add_parser("slides", help="write the lecture's slide metadata (RISE) into every chapter and project")
+    show.add_argument("--check", action="store_true", help="write nothing, exit 1 if a notebook's metadata is stale")
+    _add_root(show)
+    show.set_defaults(run=_slides)
     return parser
 
 

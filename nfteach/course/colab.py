@@ -109,10 +109,12 @@ def _strip_ids(cells: list) -> list[dict]:
 
 
 def has_header(notebook: nbformat.NotebookNode, relative_path: str, ref: str | None = None) -> bool:
-    """True when the notebook starts with exactly the header cells for ``relative_path`` at ``ref``."""
+    """True when the notebook starts with exactly the header cells for ``relative_path`` at ``ref`` (lecture mode's
+    ``slideshow`` metadata, written by ``nfteach slides``, may sit on them)."""
     expected = _strip_ids(header_cells(relative_path, ref))
     first = [
-        {**cell, "outputs": [], "execution_count": None} if cell.cell_type == "code" else cell
+        {**cell, "metadata": {k: v for k, v in cell.get("metadata", {}).items() if k != "slideshow"},
+         **({"outputs": [], "execution_count": None} if cell.cell_type == "code" else {})}
         for cell in notebook.cells[: len(expected)]
     ]
     return _strip_ids(first) == expected

@@ -226,3 +226,21 @@ def _reply_from_outputs(cell: t.Any, msg_id: str) -> dict[str, t.Any]:
                        traceback=errors[-1]["traceback"])
     return {"header": {"msg_type": "execute_reply", "date": datetime.datetime.now(datetime.timezone.utc)},
             "parent_header": {"msg_id": msg_id}, "msg_type": "execute_reply", "metadata": {}, "content": content}
+
+
+def execute_notebook(notebook: t.Any, folder: t.Any, timeout: float = 600.0, kernel_name: str = "python3",
+                     recoveries: list[dict] | None = None) -> None:
+    """Run ``notebook`` in place, top to bottom in a fresh kernel whose working folder is ``folder``, progress bars
+    off (``NFTEACH_PROGRESS=0``); ``timeout`` is per cell, in seconds.
+
+    A failing cell raises ``nbclient.exceptions.CellExecutionError``; the cells run before it keep their outputs.
+    Each recovery from a lost request or reply is appended to ``recoveries`` when a list is given.
+    """
+    import os
+
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    client = RecoveringClient(notebook, timeout=timeout, kernel_name=kernel_name,
+                              resources={"metadata": {"path": str(folder)}},
+                              on_recovery=None if recoveries is None else lambda **event: recoveries.append(event))
+    client.execute(env={**os.environ, "NFTEACH_PROGRESS": "0"})
