@@ -58,7 +58,7 @@ lock: setup
 	$(PY) requirements/refresh_lock.py
 
 # The cheap drift check: unit tests only (no notebooks, no browser), against the newest versions, in a
-# throwaway environment; CI runs it beside `make test`.
+# throwaway environment (`.ci/newest`); run it before `make lock`, and now and then.
 newest:
 	bash .ci/newest
 
